@@ -1,0 +1,87 @@
+"""The composition root: the one module that knows every blueprint."""
+import os
+from datetime import timedelta
+
+from flask import Flask, current_app, request
+
+from core import clock, config as core_config
+from core.db import install_sqlite_pragmas
+from core.errors import register_error_handlers
+from core.extensions import babel, bootstrap, celery_init_app, csrf, db, login_manager, migrate
+from core.templating import register_template_helpers
+
+HOUSEKEEPING_EVERY = timedelta(minutes=15)
+
+
+def select_locale() -> str:
+    """The language the person chose (a cookie), else the browser's preference, else Chinese."""
+    languages = list(current_app.config["LANGUAGES"])
+    chosen = request.cookies.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or "zh"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(core_config.instance_path()),
+                template_folder="core/templates", static_folder="core/static")
+    app.config.from_mapping(core_config.from_environment())
+    if config:
+        app.config.update(config)
+
+    if app.config["TESTING_CLOCK_FILE"]:
+        if not app.config["TESTING"]:
+            raise RuntimeError("TESTING_CLOCK_FILE is for tests only; unset it in production")
+        clock.use_offset_file(app.config["TESTING_CLOCK_FILE"])
+
+    app.config["CELERY"].setdefault("beat_schedule", {
+        "housekeeping": {"task": "accounts.tasks.housekeeping", "schedule": HOUSEKEEPING_EVERY},
+    })
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    celery_init_app(app)
+    with app.app_context():
+        install_sqlite_pragmas(db.engine)
+
+    from accounts import views as accounts_views
+    from accounts.api import api as accounts_api
+    from core.views import core_bp
+    from mall.views import mall_bp
+    from supervision.views import supervision_bp
+    from tender.views import tender_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_views.accounts_bp)
+    app.register_blueprint(tender_bp, url_prefix="/tender")
+    app.register_blueprint(mall_bp, url_prefix="/mall")
+    app.register_blueprint(supervision_bp, url_prefix="/supervision")
+    app.register_blueprint(accounts_api, url_prefix="/api/v1")
+    csrf.exempt(accounts_api)  # the API takes bearer tokens only, never the session cookie
+
+    import accounts.tasks  # noqa: F401  (registers the tasks with Celery)
+    import core.tasks  # noqa: F401
+
+    from accounts.cli import demo_cli, regions_cli, users_cli
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(regions_cli)
+    app.cli.add_command(users_cli)
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
+        return response
+
+    return app

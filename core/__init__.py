@@ -1,0 +1,1 @@
+"""The kernel: settings, extensions, money, time, errors, access rules. Imports no blueprint."""

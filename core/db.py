@@ -1,0 +1,64 @@
+"""Database helpers: SQLite set up for several writing processes, and small model mixins."""
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import DateTime, Numeric, TypeDecorator, event
+from sqlalchemy.engine import Engine
+
+from core.extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use core.clock.now()")
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def Money():  # noqa: N802 - reads as a column type
+    """Money columns: CNY with two places, returned as Decimal."""
+    return Numeric(18, 2, asdecimal=True)
+
+
+def install_sqlite_pragmas(engine: Engine) -> None:
+    """Web, worker and beat write to one SQLite file: WAL, a busy timeout, and write
+    transactions begun immediately so that two writers queue instead of failing mid-way."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_or_404(model, ident):
+    from flask import abort
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+__all__ = ["UTCDateTime", "Money", "install_sqlite_pragmas", "get_or_404", "Decimal", "datetime"]

@@ -1,0 +1,12 @@
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from core.permissions import area_required
+
+supervision_bp = Blueprint("supervision", __name__, template_folder="templates")
+
+
+@supervision_bp.get("/")
+@area_required("supervision")
+def home():
+    return render_template("supervision/home.html", role=current_user.role)
