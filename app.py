@@ -2,7 +2,7 @@
 import os
 from datetime import timedelta
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 
 from core import clock, config as core_config
 from core.db import install_sqlite_pragmas
@@ -15,6 +15,8 @@ HOUSEKEEPING_EVERY = timedelta(minutes=15)
 
 def select_locale() -> str:
     """The language the person chose (a cookie), else the browser's preference, else Chinese."""
+    if not has_request_context():  # a task or a command: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = list(current_app.config["LANGUAGES"])
     chosen = request.cookies.get("lang")
     if chosen in languages:
