@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(accounts_api)  # the API takes bearer tokens only, never the session cookie
 
     import accounts.tasks  # noqa: F401  (registers the tasks with Celery)
+    import core.models  # noqa: F401  (the kernel tables)
     import core.tasks  # noqa: F401
 
     from accounts.cli import demo_cli, regions_cli, users_cli

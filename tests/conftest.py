@@ -117,6 +117,7 @@ def _clean(db) -> None:
     else:
         for table in reversed(tables):
             db.session.execute(text(f'DELETE FROM "{table}"'))
+    db.session.execute(text("INSERT INTO journal_head (id, seq, hash) VALUES (1, 0, :zeros)"), {"zeros": "0" * 64})
     db.session.commit()
 
 
