@@ -74,6 +74,11 @@ class FreshContextClient(FlaskClient):
     production, although the test itself holds one. The test's pending work is committed first, so that
     the request sees it and no transaction of the test holds SQLite's write lock."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Tests read English unless they ask for Chinese (cookie lang=zh); the platform's default is Chinese.
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
     def open(self, *args, **kwargs):
         from core.extensions import db
         db.session.commit()
