@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import ApiToken, LoginSession, PasswordReset, User, token_digest
-from core import settings
+from core import journal, settings
 from core.crypto import secretbox
 from core.errors import DomainError
 from core.extensions import db
@@ -71,6 +71,9 @@ def authenticate(username: str, password: str, now: datetime) -> User:
             user.locked = True
         elif user.failed_logins >= slow_after:
             user.locked_until = now + _wait_after(user.failed_logins, slow_after)
+        journal.record("user.signin_failed", "user", user.id, {"failures": user.failed_logins,
+                                                                "locked": user.locked}, now=now,
+                       organisation_id=user.organisation_id)
         db.session.flush()
         raise SignInRefused("credentials_invalid", _("The username or password is wrong."))
     if user.status != "active":
@@ -114,6 +117,8 @@ def _verify_code(user: User, secret: bytes, code: str, now: datetime) -> None:
         user.totp_last_step = candidate
         return
     user.failed_logins += 1
+    journal.record("user.second_factor_failed", "user", user.id, {"failures": user.failed_logins}, now=now,
+                   organisation_id=user.organisation_id)
     raise DomainError("totp_invalid", _("The code is wrong or has expired."))
 
 
@@ -127,13 +132,21 @@ def enrol_second_factor(user: User, secret: bytes, code: str, now: datetime) -> 
     """Turn TOTP on once the person has shown a code from the new secret."""
     _verify_code(user, secret, code, now)
     user.totp_secret_box = secretbox.seal(secret, f"totp:{user.id}")
+    journal.record("user.second_factor_enrolled", "user", user.id, actor=user, now=now)
     db.session.flush()
 
 
-def set_totp_secret(user: User, secret: bytes) -> None:
-    """For the demo loader and admins resetting a lost authenticator."""
+def set_totp_secret(user: User, secret: bytes | None) -> None:
+    """For the demo loader: install a known authenticator seed."""
     user.totp_secret_box = secretbox.seal(secret, f"totp:{user.id}") if secret else None
     user.totp_last_step = None
+
+
+def reset_second_factor(actor: User, user: User, now: datetime) -> None:
+    """An admin clears a lost authenticator; the user sets up a new one at the next sign-in."""
+    set_totp_secret(user, None)
+    journal.record("user.second_factor_reset", "user", user.id, actor=actor, now=now)
+    db.session.flush()
 
 
 def start_session(user: User, now: datetime, ip: str, user_agent: str) -> str:
@@ -146,6 +159,7 @@ def start_session(user: User, now: datetime, ip: str, user_agent: str) -> str:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    journal.record("user.signed_in", "user", user.id, actor=user, now=now)
     db.session.flush()
     return token
 
@@ -162,8 +176,10 @@ def session_user(token: str, now: datetime) -> User | None:
     return row.user
 
 
-def end_session(token: str) -> None:
+def end_session(user: User | None, token: str, now: datetime) -> None:
     db.session.execute(delete(LoginSession).where(LoginSession.token_digest == token_digest(token)))
+    if user is not None:
+        journal.record("user.signed_out", "user", user.id, actor=user, now=now)
 
 
 def request_password_reset(email: str, now: datetime) -> tuple[User, str] | None:
@@ -175,6 +191,7 @@ def request_password_reset(email: str, now: datetime) -> tuple[User, str] | None
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordReset(user_id=user.id, token_digest=token_digest(token), created_at=now,
                                  expires_at=now + RESET_VALID_FOR))
+    journal.record("user.password_reset_requested", "user", user.id, now=now, organisation_id=user.organisation_id)
     db.session.flush()
     return user, token
 
@@ -191,6 +208,7 @@ def reset_password(token: str, new_password: str, now: datetime) -> User:
     # A new password ends every session and every other reset link.
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     db.session.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.id != row.id))
+    journal.record("user.password_reset", "user", user.id, actor=user, now=now)
     db.session.flush()
     return user
 

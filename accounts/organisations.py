@@ -7,6 +7,7 @@ from sqlalchemy import select
 from accounts import credit_code, states
 from accounts.auth import check_password_rules, hash_password
 from accounts.models import KIND_ROLES, OrgKind, Organisation, Region, User
+from core import journal
 from core.errors import DomainError
 from core.extensions import db
 
@@ -31,7 +32,7 @@ def _check_unique(username: str, email: str) -> None:
         raise DomainError("email_taken", _("An account with that e-mail address exists already."), 409)
 
 
-def add_user(organisation: Organisation, *, username: str, name: str, email: str, role: str,
+def add_user(actor: User | None, organisation: Organisation, *, username: str, name: str, email: str, role: str,
              password: str, now: datetime) -> User:
     username, email = username.strip(), email.strip().lower()
     if role not in KIND_ROLES[organisation.kind]:
@@ -43,6 +44,8 @@ def add_user(organisation: Organisation, *, username: str, name: str, email: str
                 locked=False)
     db.session.add(user)
     db.session.flush()
+    journal.record("user.created", "user", user.id, {"username": username, "role": role, "email": email},
+                   actor=actor, now=now, organisation_id=organisation.id)
     return user
 
 
@@ -62,7 +65,10 @@ def register(*, name: str, code: str, kind: str, region_code: str, contact_phone
                                 decision_reason="")
     db.session.add(organisation)
     db.session.flush()
-    add_user(organisation, username=username, name=person_name, email=email, role=KIND_ROLES[kind][0],
+    journal.record("organisation.registered", "organisation", organisation.id,
+                   {"name": organisation.name, "credit_code": code, "kind": kind, "region_code": region_code},
+                   now=now, organisation_id=organisation.id)
+    add_user(None, organisation, username=username, name=person_name, email=email, role=KIND_ROLES[kind][0],
              password=password, now=now)
     return organisation
 
@@ -74,6 +80,8 @@ def decide(actor: User, organisation: Organisation, action: str, reason: str, no
     states.advance(states.ORGANISATION, organisation, action, "organisation")
     organisation.decided_at, organisation.decided_by_id = now, actor.id
     organisation.decision_reason = reason.strip()
+    journal.record(f"organisation.{action}", "organisation", organisation.id,
+                   {"status": organisation.status, "reason": organisation.decision_reason}, actor=actor, now=now)
     db.session.flush()
     return organisation
 
@@ -82,11 +90,13 @@ def set_user_status(actor: User, user: User, action: str, now: datetime) -> User
     if user.id == actor.id:
         raise DomainError("cannot_change_self", _("You cannot deactivate your own account."), 409)
     states.advance(states.USER, user, action, "user")
+    journal.record(f"user.{action}", "user", user.id, {"status": user.status}, actor=actor, now=now)
     db.session.flush()
     return user
 
 
 def unlock(actor: User, user: User, now: datetime) -> User:
     user.locked, user.locked_until, user.failed_logins = False, None, 0
+    journal.record("user.unlock", "user", user.id, actor=actor, now=now)
     db.session.flush()
     return user

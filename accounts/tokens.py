@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from accounts.models import ApiToken, User, token_digest
+from core import journal
 from core.errors import DomainError
 from core.extensions import db
 
@@ -26,6 +27,8 @@ def create(user: User, name: str, days: int, now: datetime) -> tuple[ApiToken, s
                      created_at=now, expires_at=now + timedelta(days=days))
     db.session.add(token)
     db.session.flush()
+    journal.record("token.created", "api_token", token.id, {"name": name, "prefix": token.prefix,
+                                                            "expires_at": token.expires_at}, actor=user, now=now)
     return token, secret
 
 
@@ -33,6 +36,7 @@ def revoke(user: User, token: ApiToken, now: datetime) -> ApiToken:
     if token.revoked_at is not None:
         raise DomainError("token_revoked_already", _("This token was revoked already."), 409)
     token.revoked_at = now
+    journal.record("token.revoked", "api_token", token.id, actor=user, now=now)
     db.session.flush()
     return token
 

@@ -140,7 +140,7 @@ def second_factor_setup():
 @accounts_bp.post("/logout")
 def logout():
     if session.get("sid"):
-        auth.end_session(session["sid"])
+        auth.end_session(current_user if current_user.is_authenticated else None, session["sid"], clock.now())
         db.session.commit()
     logout_user()
     session.clear()
@@ -300,7 +300,7 @@ def admin_add_user(org_id: int):
         for field, errors in form.errors.items():
             flash(f"{form[field].label.text}: {errors[0]}", "danger")
         return redirect(url_for("accounts.admin_organisation", org_id=org_id))
-    user = organisations.add_user(organisation, username=form.username.data, name=form.name.data,
+    user = organisations.add_user(current_user, organisation, username=form.username.data, name=form.name.data,
                                   email=form.email.data, role=form.role.data, password=form.password.data,
                                   now=clock.now())
     db.session.commit()
@@ -316,7 +316,7 @@ def admin_user_action(user_id: int, action: str):
     if action == "unlock":
         organisations.unlock(current_user, user, now)
     elif action == "reset_code":
-        auth.set_totp_secret(user, None)
+        auth.reset_second_factor(current_user, user, now)
     else:
         organisations.set_user_status(current_user, user, action, now)
     db.session.commit()

@@ -11,7 +11,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import clock
+from core import clock, journal
 from core.db import UTCDateTime
 from core.errors import DomainError
 from core.extensions import db
@@ -102,4 +102,6 @@ def change(actor, key: str, raw_value, effective_from: datetime | None, reason: 
                   changed_by_id=actor.id, reason=reason.strip())
     db.session.add(row)
     db.session.flush()
+    journal.record("settings.changed", "setting", key, {"value": row.value, "effective_from": effective_from,
+                                                        "reason": row.reason}, actor=actor, now=now)
     return row

@@ -48,3 +48,31 @@ def care_mode():
 def healthz():
     db.session.execute(text("SELECT 1"))
     return jsonify({"status": "ok"})
+
+
+def _pem_response(text: str):
+    return current_app.response_class(text, mimetype="application/x-pem-file")
+
+
+@core_bp.get("/seal/certificate.pem")
+def seal_certificate():
+    """The current platform seal certificate, public: anyone can verify what the platform signs."""
+    from core import clock, seal
+    key = seal.ensure(clock.now())
+    db.session.commit()
+    return _pem_response(key.certificate_pem)
+
+
+@core_bp.get("/seal/certificates.pem")
+def seal_certificates():
+    """Every seal certificate ever used, retired ones included, oldest first."""
+    from core import seal
+    return _pem_response("".join(k.certificate_pem for k in seal.certificates("seal")))
+
+
+@core_bp.get("/seal/ca.pem")
+def seal_ca():
+    from core import clock, seal
+    seal.ensure(clock.now())
+    db.session.commit()
+    return _pem_response("".join(k.certificate_pem for k in seal.certificates("ca")))

@@ -179,6 +179,6 @@ def test_admin_adds_a_user_with_a_role_the_organisation_may_have(login, demo):
 def test_add_user_refuses_a_role_of_another_kind(demo):
     org = db.session.get(Organisation, demo["bidder1"].organisation_id)
     with pytest.raises(DomainError) as refused:
-        organisations.add_user(org, username="x1", name="x", email="x1@example.cn", role="admin",
+        organisations.add_user(demo["admin"], org, username="x1", name="x", email="x1@example.cn", role="admin",
                                password="a-good-pass-1", now=clock.now())
     assert refused.value.code == "role_not_allowed"

@@ -1,0 +1,218 @@
+"""The journal: an append-only, hash-chained log of every state change.
+
+A service calls ``record(...)`` inside the transaction of the change. The entry is only queued then;
+it is chained when the session commits (SQLAlchemy's ``before_commit``): the single ``journal_head`` row
+is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's write transactions are exclusive already),
+the queued entries get the next sequence numbers and hashes, and the head moves — so the head is locked
+only from that moment to the commit, and no two entries ever share a predecessor.
+
+Each entry's RFC 8785 body is the source of truth; its SHA-256 is the entry's hash, and the body names
+the previous entry's hash (``prev``). docs/formats.md describes the bytes.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import has_request_context, request
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from core.crypto.canonical import canonical, utc_iso
+from core.extensions import db
+from core.models import Checkpoint, JournalEntry, JournalHead
+
+GENESIS = "0" * 64
+_PENDING = "journal_pending"
+
+
+def record(action: str, subject_type: str, subject_id, payload: dict | None = None, *, actor=None,
+           now: datetime, organisation_id: int | None = None) -> None:
+    """Queue one entry in the current transaction (chained at commit, dropped on rollback)."""
+    ip, agent = "", "task" if not has_request_context() else ""
+    if has_request_context():
+        ip, agent = request.remote_addr or "", request.headers.get("User-Agent", "")[:300]
+    if organisation_id is None and actor is not None:
+        organisation_id = actor.organisation_id
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even before any SQL, drops the queued entry
+    session.info.setdefault(_PENDING, []).append({
+        "time": utc_iso(now),
+        "recorded_at": now,
+        "actor": actor.id if actor is not None else None,
+        "organisation": organisation_id,
+        "ip": ip,
+        "user_agent": agent,
+        "action": action,
+        "subject": {"type": subject_type, "id": str(subject_id)},
+        "payload": payload or {},
+    })
+
+
+def _body(entry: dict, seq: int, prev: str) -> bytes:
+    return canonical({"seq": seq, "time": entry["time"], "actor": entry["actor"],
+                      "organisation": entry["organisation"], "ip": entry["ip"],
+                      "user_agent": entry["user_agent"], "action": entry["action"],
+                      "subject": entry["subject"], "payload": entry["payload"], "prev": prev})
+
+
+@event.listens_for(Session, "before_commit")
+def _chain(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    connection = session.connection()
+    head = select(JournalHead.seq, JournalHead.hash).where(JournalHead.id == 1)
+    if connection.dialect.name == "postgresql":
+        head = head.with_for_update()
+    seq, prev = connection.execute(head).one()
+    rows = []
+    for entry in pending:
+        seq += 1
+        body = _body(entry, seq, prev)
+        digest = hashlib.sha256(body).hexdigest()
+        rows.append({"seq": seq, "recorded_at": entry["recorded_at"], "actor_id": entry["actor"],
+                     "organisation_id": entry["organisation"], "ip_address": entry["ip"],
+                     "user_agent": entry["user_agent"], "action": entry["action"],
+                     "subject_type": entry["subject"]["type"], "subject_id": entry["subject"]["id"],
+                     "payload": canonical(entry["payload"]).decode(), "body": body.decode(),
+                     "prev_hash": prev, "hash": digest})
+        prev = digest
+    connection.execute(insert(JournalEntry), rows)
+    connection.execute(update(JournalHead).where(JournalHead.id == 1).values(seq=seq, hash=prev))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:  # the change is gone, so is its entry
+        session.info.pop(_PENDING, None)
+
+
+def head() -> tuple[int, str]:
+    return tuple(db.session.execute(select(JournalHead.seq, JournalHead.hash).where(JournalHead.id == 1)).one())
+
+
+# Verification ---------------------------------------------------------------------------------------
+
+@dataclass
+class Verdict:
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None
+
+
+COLUMNS = ("recorded_at", "actor_id", "organisation_id", "ip_address", "user_agent", "action",
+           "subject_type", "subject_id", "payload", "prev_hash", "hash")
+
+
+def _column_problem(row, body: dict) -> str | None:
+    """The first column that disagrees with the entry's body, if any."""
+    seq, recorded_at, actor, organisation, ip, agent, action, subject_type, subject_id, payload = row[:10]
+    if utc_iso(recorded_at) != body.get("time"):
+        return "recorded_at"
+    expected = (("actor_id", actor, body.get("actor")), ("organisation_id", organisation, body.get("organisation")),
+                ("ip_address", ip, body.get("ip")), ("user_agent", agent, body.get("user_agent")),
+                ("action", action, body.get("action")),
+                ("subject_type", subject_type, (body.get("subject") or {}).get("type")),
+                ("subject_id", subject_id, (body.get("subject") or {}).get("id")))
+    for name, column, value in expected:
+        if column != value:
+            return name
+    if json.loads(payload) != body.get("payload"):
+        return "payload"
+    return None
+
+
+def verify(batch: int = 5000, progress=None) -> Verdict:
+    """Recompute every hash from the stored bodies, check the chain, every column against its body,
+    the head row, and every signed checkpoint. Names the first entry that fails.
+
+    Entries are read in batches by sequence number, each batch in a short transaction of its own (the
+    journal only grows, so nothing read can change); ``progress(checked, total)`` is called between
+    batches and may commit — the page that shows progress uses that."""
+    from core import seal
+    total, head_hash = head()
+    checkpoints = {c.seq: c for c in db.session.scalars(select(Checkpoint))}
+    for checkpoint in checkpoints.values():
+        if not seal.verify(checkpoint.body.encode(), checkpoint.signature, checkpoint_certificate(checkpoint)):
+            return Verdict(0, checkpoint.seq, "checkpoint_signature", f"checkpoint {checkpoint.id}")
+        if checkpoint.seq > total:
+            return Verdict(0, checkpoint.seq, "entry_missing", "a signed checkpoint names an entry beyond the head")
+    db.session.commit()
+    query = select(JournalEntry.seq, JournalEntry.recorded_at, JournalEntry.actor_id,
+                   JournalEntry.organisation_id, JournalEntry.ip_address, JournalEntry.user_agent,
+                   JournalEntry.action, JournalEntry.subject_type, JournalEntry.subject_id, JournalEntry.payload,
+                   JournalEntry.body, JournalEntry.prev_hash, JournalEntry.hash).order_by(JournalEntry.seq)
+    expected_seq, prev, checked = 1, GENESIS, 0
+    while True:
+        rows = db.session.execute(query.where(JournalEntry.seq >= expected_seq, JournalEntry.seq <= total)
+                                  .limit(batch)).all()
+        db.session.commit()
+        for row in rows:
+            seq, body_text, prev_hash, digest = row[0], row[10], row[11], row[12]
+            if seq != expected_seq:
+                return Verdict(checked, expected_seq, "entry_missing",
+                               f"entry {expected_seq} is missing; the next stored entry is {seq}")
+            raw = body_text.encode()
+            if hashlib.sha256(raw).hexdigest() != digest:
+                return Verdict(checked, seq, "hash_mismatch", "the stored hash is not the SHA-256 of the body")
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return Verdict(checked, seq, "body_invalid", "the body is not JSON")
+            if body.get("seq") != seq:
+                return Verdict(checked, seq, "entry_out_of_place",
+                               f"the entry stored as {seq} says it is entry {body.get('seq')}")
+            if body.get("prev") != prev or prev_hash != prev:
+                return Verdict(checked, seq, "chain_broken", "the entry does not name the previous entry's hash")
+            column = _column_problem(row, body)
+            if column:
+                return Verdict(checked, seq, "column_mismatch", column)
+            checkpoint = checkpoints.get(seq)
+            if checkpoint is not None and checkpoint.head_hash != digest:
+                return Verdict(checked, seq, "checkpoint_mismatch", f"checkpoint {checkpoint.id} signed another hash")
+            prev, expected_seq, checked = digest, seq + 1, checked + 1
+        if progress:
+            progress(checked, total)
+        if len(rows) < batch:
+            break
+    if checked != total:
+        return Verdict(checked, checked + 1, "entry_missing", f"the head names {total} entries; {checked} are stored")
+    if prev != head_hash:
+        return Verdict(checked, total, "head_mismatch", "the last entry's hash is not the head's")
+    return Verdict(checked)
+
+
+# Signed checkpoints -----------------------------------------------------------------------------------
+
+def checkpoint_certificate(checkpoint: Checkpoint) -> str:
+    from core.models import PlatformKey
+    return db.session.get(PlatformKey, checkpoint.key_id).certificate_pem
+
+
+def checkpoint(now: datetime, force: bool = False) -> Checkpoint | None:
+    """Sign the current head with the platform seal (skipped when nothing changed since the last one)."""
+    from core import seal
+    seq, digest = head()
+    last = db.session.scalars(select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1)).first()
+    if not force and (seq == 0 or (last is not None and last.seq == seq)):
+        return None
+    key = seal.ensure(now)
+    body = canonical({"type": "journal-checkpoint", "seq": seq, "head": digest, "time": utc_iso(now),
+                      "certificate": key.certificate_sha256})
+    signature, key = seal.sign(body, now)
+    row = Checkpoint(seq=seq, head_hash=digest, signed_at=now, key_id=key.id, body=body.decode(),
+                     signature=signature)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def count() -> int:
+    return db.session.scalar(select(func.count()).select_from(JournalEntry))
