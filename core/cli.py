@@ -1,10 +1,8 @@
 """flask journal … and flask seal …: the kernel's commands."""
-import json
 import sys
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from core import clock, journal, seal
 from core.extensions import db
@@ -39,15 +37,8 @@ def checkpoint_command():
 @click.argument("path", type=click.File("w"))
 def export_command(path):
     """Write the journal as JSON Lines for verification without the platform's code (docs/formats.md)."""
-    from core.models import Checkpoint, JournalEntry, PlatformKey
-    for key in db.session.scalars(select(PlatformKey).order_by(PlatformKey.id)):
-        path.write(json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n")
-    for c in db.session.scalars(select(Checkpoint).order_by(Checkpoint.id)):
-        path.write(json.dumps({"type": "checkpoint", "body": c.body, "signature": c.signature.hex()}) + "\n")
-    for entry in db.session.execute(select(JournalEntry.seq, JournalEntry.body, JournalEntry.hash)
-                                    .order_by(JournalEntry.seq).execution_options(yield_per=5000)):
-        path.write(json.dumps({"type": "entry", "seq": entry.seq, "body": entry.body, "hash": entry.hash},
-                              ensure_ascii=False) + "\n")
+    for line in journal.export_lines():
+        path.write(line)
 
 
 @seal_cli.command("init")

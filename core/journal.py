@@ -216,3 +216,17 @@ def checkpoint(now: datetime, force: bool = False) -> Checkpoint | None:
 
 def count() -> int:
     return db.session.scalar(select(func.count()).select_from(JournalEntry))
+
+
+def export_lines():
+    """The journal as JSON Lines: certificates, signed checkpoints, then every entry (docs/formats.md)."""
+    from core.models import PlatformKey
+    for key in db.session.scalars(select(PlatformKey).order_by(PlatformKey.id)):
+        yield json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n"
+    for c in db.session.scalars(select(Checkpoint).order_by(Checkpoint.id)):
+        yield json.dumps({"type": "checkpoint", "body": c.body, "signature": c.signature.hex()}) + "\n"
+    rows = db.session.execute(select(JournalEntry.seq, JournalEntry.body, JournalEntry.hash)
+                              .order_by(JournalEntry.seq).execution_options(yield_per=5000))
+    for row in rows:
+        yield json.dumps({"type": "entry", "seq": row.seq, "body": row.body, "hash": row.hash},
+                         ensure_ascii=False) + "\n"

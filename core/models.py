@@ -109,3 +109,19 @@ class CalendarDay(db.Model):
     name: Mapped[str] = mapped_column(String(60))
     changed_by_id: Mapped[int | None] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JournalVerification(db.Model):
+    """One run of the verifier, started from the journal page and run by a worker, with its progress."""
+
+    __tablename__ = "journal_verification"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_by_id: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))  # queued, running, passed, failed
+    checked: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    first_bad_seq: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,3 +10,6 @@ supervision_bp = Blueprint("supervision", __name__, template_folder="templates")
 @area_required("supervision")
 def home():
     return render_template("supervision/home.html", role=current_user.role)
+
+
+from supervision import journal_views  # noqa: E402,F401  (the journal audit routes on this blueprint)
