@@ -76,3 +76,16 @@ def test_the_beat_task_signs_only_when_the_head_moved(app, demo):
 
 def test_bidders_cannot_see_the_journal(login, demo):
     assert login("bidder1").get("/supervision/journal").status_code == 403
+
+
+def test_the_verifier_in_docs_formats_runs_on_a_real_export(login, demo, tmp_path, monkeypatch, capsys):
+    import re
+    from pathlib import Path
+    supervisor = login("supervisor")
+    supervisor.post("/supervision/journal/checkpoints")
+    (tmp_path / "journal.jsonl").write_bytes(supervisor.get("/supervision/journal/export.jsonl").data)
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "formats.md").read_text()
+    code = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "formats.md", "exec"), {})
+    assert "journal verifies:" in capsys.readouterr().out
