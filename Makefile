@@ -30,7 +30,7 @@ run: demo
 	@echo "Serving http://127.0.0.1:5000 — demo logins in README.md"
 	$(BIN)/celery -A worker worker -B --loglevel=INFO --concurrency=2 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 --no-control-socket --access-logfile - wsgi:app
 
 worker: install
 	$(BIN)/celery -A worker worker -B --loglevel=INFO

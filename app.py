@@ -11,6 +11,7 @@ from core.extensions import babel, bootstrap, celery_init_app, csrf, db, login_m
 from core.templating import register_template_helpers
 
 HOUSEKEEPING_EVERY = timedelta(minutes=15)
+CHECKPOINT_EVERY = timedelta(hours=1)
 
 
 def select_locale() -> str:
@@ -38,6 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config["CELERY"].setdefault("beat_schedule", {
         "housekeeping": {"task": "accounts.tasks.housekeeping", "schedule": HOUSEKEEPING_EVERY},
+        "journal-checkpoint": {"task": "core.journal_tasks.journal_checkpoint", "schedule": CHECKPOINT_EVERY},
+        "deadline-warnings": {"task": "core.tasks.send_due_warnings", "schedule": timedelta(minutes=1)},
     })
 
     db.init_app(app)
@@ -53,12 +56,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     from accounts import views as accounts_views
     from accounts.api import api as accounts_api
+    from core.notification_views import notifications_bp
+    from core.calendar_views import calendar_bp
     from core.views import core_bp
     from mall.views import mall_bp
     from supervision.views import supervision_bp
     from tender.views import tender_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(calendar_bp)  # /admin/calendar
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(accounts_views.accounts_bp)
     app.register_blueprint(tender_bp, url_prefix="/tender")
     app.register_blueprint(mall_bp, url_prefix="/mall")
@@ -68,12 +75,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     import accounts.tasks  # noqa: F401  (registers the tasks with Celery)
     import core.models  # noqa: F401  (the kernel tables)
+    import core.journal_tasks  # noqa: F401
     import core.tasks  # noqa: F401
 
     from accounts.cli import demo_cli, regions_cli, users_cli
     app.cli.add_command(demo_cli)
     app.cli.add_command(regions_cli)
     app.cli.add_command(users_cli)
+    from core.cli import journal_cli, seal_cli
+    app.cli.add_command(journal_cli)
+    app.cli.add_command(seal_cli)
 
     register_error_handlers(app)
     register_template_helpers(app)

@@ -15,6 +15,8 @@ MAX_DAYS = 365
 
 
 def create(user: User, name: str, days: int, now: datetime) -> tuple[ApiToken, str]:
+    if name is not None and not isinstance(name, str):
+        raise DomainError("token_name_invalid", _("The token name must be text."))
     name = (name or "").strip()
     if not name:
         raise DomainError("token_name_required", _("Name the token so you can tell it apart later."))

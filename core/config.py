@@ -63,12 +63,13 @@ def from_environment() -> dict:
         "enable_utc": True,
     }
     if broker_url.startswith("filesystem"):
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (broker_folder / sub).mkdir(parents=True, exist_ok=True)
         celery["broker_transport_options"] = {
             "data_folder_in": str(broker_folder / "queue"),
             "data_folder_out": str(broker_folder / "queue"),
             "processed_folder": str(broker_folder / "processed"),
+            "control_folder": str(broker_folder / "control"),  # else kombu writes ./control/
             "store_processed": False,
         }
 

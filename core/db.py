@@ -53,8 +53,13 @@ def install_sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+INT_RANGE = range(-2**31, 2**31)  # Integer primary keys: an id outside can name nothing
+
+
 def get_or_404(model, ident):
     from flask import abort
+    if isinstance(ident, int) and ident not in INT_RANGE:
+        abort(404)
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)

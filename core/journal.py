@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import has_request_context, request
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from core.crypto.canonical import canonical, utc_iso
@@ -57,27 +57,53 @@ def _body(entry: dict, seq: int, prev: str) -> bytes:
                       "subject": entry["subject"], "payload": entry["payload"], "prev": prev})
 
 
+# PostgreSQL: the head is locked, the entry built, hashed and inserted, and the head moved, in one
+# statement, so the lock is held for one round trip and the commit. The body is assembled around the two
+# values only the locked head knows (prev, seq): in RFC 8785 key order they sit side by side.
+_PG_APPEND = text("""
+WITH old AS (SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE),
+new AS (SELECT old.seq + 1 AS seq, old.hash AS prev,
+               CAST(:before AS text) || old.hash || '","seq":' || (old.seq + 1) || CAST(:after AS text) AS body
+        FROM old),
+ins AS (INSERT INTO journal_entry (seq, recorded_at, actor_id, organisation_id, ip_address, user_agent, action,
+                                   subject_type, subject_id, payload, body, prev_hash, hash)
+        SELECT new.seq, :recorded_at, :actor_id, :organisation_id, :ip_address, :user_agent, :action,
+               :subject_type, :subject_id, :payload, new.body, new.prev,
+               encode(sha256(convert_to(new.body, 'UTF8')), 'hex')
+        FROM new RETURNING seq, hash)
+UPDATE journal_head SET seq = ins.seq, hash = ins.hash FROM ins WHERE journal_head.id = 1
+""")
+_PREV_MARK = "P" * 64
+
+
+def _row(entry: dict) -> dict:
+    return {"recorded_at": entry["recorded_at"], "actor_id": entry["actor"],
+            "organisation_id": entry["organisation"], "ip_address": entry["ip"],
+            "user_agent": entry["user_agent"], "action": entry["action"],
+            "subject_type": entry["subject"]["type"], "subject_id": entry["subject"]["id"],
+            "payload": canonical(entry["payload"]).decode()}
+
+
 @event.listens_for(Session, "before_commit")
 def _chain(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
     connection = session.connection()
-    head = select(JournalHead.seq, JournalHead.hash).where(JournalHead.id == 1)
     if connection.dialect.name == "postgresql":
-        head = head.with_for_update()
-    seq, prev = connection.execute(head).one()
+        for entry in pending:
+            template = _body(entry, 0, _PREV_MARK).decode()
+            before, after = template.split(_PREV_MARK + '","seq":0', 1)
+            connection.execute(_PG_APPEND, {**_row(entry), "before": before, "after": after})
+        return
+    # SQLite: write transactions are exclusive already (BEGIN IMMEDIATE), so read, chain, write.
+    seq, prev = connection.execute(select(JournalHead.seq, JournalHead.hash).where(JournalHead.id == 1)).one()
     rows = []
     for entry in pending:
         seq += 1
         body = _body(entry, seq, prev)
         digest = hashlib.sha256(body).hexdigest()
-        rows.append({"seq": seq, "recorded_at": entry["recorded_at"], "actor_id": entry["actor"],
-                     "organisation_id": entry["organisation"], "ip_address": entry["ip"],
-                     "user_agent": entry["user_agent"], "action": entry["action"],
-                     "subject_type": entry["subject"]["type"], "subject_id": entry["subject"]["id"],
-                     "payload": canonical(entry["payload"]).decode(), "body": body.decode(),
-                     "prev_hash": prev, "hash": digest})
+        rows.append({**_row(entry), "seq": seq, "body": body.decode(), "prev_hash": prev, "hash": digest})
         prev = digest
     connection.execute(insert(JournalEntry), rows)
     connection.execute(update(JournalHead).where(JournalHead.id == 1).values(seq=seq, hash=prev))
@@ -111,22 +137,36 @@ COLUMNS = ("recorded_at", "actor_id", "organisation_id", "ip_address", "user_age
            "subject_type", "subject_id", "payload", "prev_hash", "hash")
 
 
+def _time_text(value) -> str:
+    """recorded_at as the body spells it; SQLite hands back the stored text, PostgreSQL a datetime."""
+    if isinstance(value, str):
+        return value.replace(" ", "T", 1) + "+00:00"
+    return utc_iso(value)
+
+
 def _column_problem(row, body: dict) -> str | None:
     """The first column that disagrees with the entry's body, if any."""
-    seq, recorded_at, actor, organisation, ip, agent, action, subject_type, subject_id, payload = row[:10]
-    if utc_iso(recorded_at) != body.get("time"):
-        return "recorded_at"
-    expected = (("actor_id", actor, body.get("actor")), ("organisation_id", organisation, body.get("organisation")),
-                ("ip_address", ip, body.get("ip")), ("user_agent", agent, body.get("user_agent")),
-                ("action", action, body.get("action")),
-                ("subject_type", subject_type, (body.get("subject") or {}).get("type")),
-                ("subject_id", subject_id, (body.get("subject") or {}).get("id")))
-    for name, column, value in expected:
+    _seq, recorded_at, actor, organisation, ip, agent, action, subject_type, subject_id, payload = row[:10]
+    subject = body.get("subject") or {}
+    for name, column, value in (("actor_id", actor, body.get("actor")),
+                                ("organisation_id", organisation, body.get("organisation")),
+                                ("ip_address", ip, body.get("ip")), ("user_agent", agent, body.get("user_agent")),
+                                ("action", action, body.get("action")),
+                                ("subject_type", subject_type, subject.get("type")),
+                                ("subject_id", subject_id, subject.get("id"))):
         if column != value:
             return name
+    if _time_text(recorded_at) != body.get("time"):
+        return "recorded_at"
     if json.loads(payload) != body.get("payload"):
         return "payload"
     return None
+
+
+# Plain SQL without type processing: verification reads every row, so every microsecond counts.
+_VERIFY_BATCH = text("SELECT seq, recorded_at, actor_id, organisation_id, ip_address, user_agent, action, "
+                     "subject_type, subject_id, payload, body, prev_hash, hash FROM journal_entry "
+                     "WHERE seq >= :first AND seq <= :last ORDER BY seq LIMIT :size")
 
 
 def verify(batch: int = 5000, progress=None) -> Verdict:
@@ -145,14 +185,10 @@ def verify(batch: int = 5000, progress=None) -> Verdict:
         if checkpoint.seq > total:
             return Verdict(0, checkpoint.seq, "entry_missing", "a signed checkpoint names an entry beyond the head")
     db.session.commit()
-    query = select(JournalEntry.seq, JournalEntry.recorded_at, JournalEntry.actor_id,
-                   JournalEntry.organisation_id, JournalEntry.ip_address, JournalEntry.user_agent,
-                   JournalEntry.action, JournalEntry.subject_type, JournalEntry.subject_id, JournalEntry.payload,
-                   JournalEntry.body, JournalEntry.prev_hash, JournalEntry.hash).order_by(JournalEntry.seq)
     expected_seq, prev, checked = 1, GENESIS, 0
+    sha256, loads = hashlib.sha256, json.loads
     while True:
-        rows = db.session.execute(query.where(JournalEntry.seq >= expected_seq, JournalEntry.seq <= total)
-                                  .limit(batch)).all()
+        rows = db.session.execute(_VERIFY_BATCH, {"first": expected_seq, "last": total, "size": batch}).all()
         db.session.commit()
         for row in rows:
             seq, body_text, prev_hash, digest = row[0], row[10], row[11], row[12]
@@ -160,10 +196,10 @@ def verify(batch: int = 5000, progress=None) -> Verdict:
                 return Verdict(checked, expected_seq, "entry_missing",
                                f"entry {expected_seq} is missing; the next stored entry is {seq}")
             raw = body_text.encode()
-            if hashlib.sha256(raw).hexdigest() != digest:
+            if sha256(raw).hexdigest() != digest:
                 return Verdict(checked, seq, "hash_mismatch", "the stored hash is not the SHA-256 of the body")
             try:
-                body = json.loads(raw)
+                body = loads(raw)
             except ValueError:
                 return Verdict(checked, seq, "body_invalid", "the body is not JSON")
             if body.get("seq") != seq:

@@ -6,7 +6,7 @@ from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from core import clock, money
+from core import clock, money, notifications
 from core.permissions import ROLE_HOME, ROLE_LABELS, may_enter
 
 # Navigation: (area, endpoint, label). Each person sees the parts of the platform their role may enter.
@@ -51,6 +51,9 @@ def register_template_helpers(app: Flask) -> None:
             "role_home": (url_for(ROLE_HOME[current_user.role])
                           if current_user.is_authenticated else url_for("core.index")),
             "now_local": clock.local(clock.now()),
+            # The bell in the navbar: one COUNT for a signed-in person, none for a visitor.
+            "unread_notifications": (notifications.unread_count(current_user.id)
+                                     if current_user.is_authenticated else 0),
         }
 
 

@@ -76,3 +76,8 @@ def seal_ca():
     seal.ensure(clock.now())
     db.session.commit()
     return _pem_response("".join(k.certificate_pem for k in seal.certificates("ca")))
+
+
+@core_bp.get("/favicon.ico")
+def favicon():
+    return current_app.send_static_file("favicon.svg")

@@ -150,9 +150,12 @@ def demo(app):
     from accounts import demo as demo_data
     from core import clock
     from core.extensions import db
-    users = demo_data.load(clock.now())
+    users = {u.username: u for u in demo_data.load(clock.now())}
     db.session.commit()
-    return {u.username: u for u in users}
+    for user in users.values():  # load them now and end the read, so no transaction holds SQLite's lock
+        user.id, user.organisation_id
+    db.session.commit()
+    return users
 
 
 @pytest.fixture

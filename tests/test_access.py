@@ -1,0 +1,285 @@
+"""Access: every route answers every role as tests/access_expectations.yaml says.
+
+The file is held to the route map both ways, so a new route fails the suite until someone writes down
+who may use it. Each row is then asked as every role: pages through a client signed in on the real
+sign-in pages, /api/v1 with a personal bearer token of the same demo user. Path ids are the role's own
+objects; the ``others`` section asks the routes that take an id with another organisation's object
+instead, which must be refused and left as it was.
+"""
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from sqlalchemy import inspect
+
+from accounts import tokens
+from accounts.models import KIND_ROLES, ApiToken, Organisation, User
+from core import clock, journal, settings
+from core.extensions import db
+from core.models import JournalEntry, JournalVerification, Notification
+from core.permissions import Role
+from tests.conftest import ROLE_USERS
+
+EXPECTATIONS = yaml.safe_load(Path(__file__).with_name("access_expectations.yaml").read_text(encoding="utf-8"))
+ROLES: list[str] = EXPECTATIONS["roles"]
+ANSWERS = {"ok", "login", "403", "404"}
+NOT_ROUTES = {"static", "bootstrap.static"}  # files, not views
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+PARAMETER = re.compile(r"<(?:[^<>]*:)?(\w+)>")  # <name>, <int:name>, <any(a, b):name>
+ID_PARAMETER = re.compile(r"<int:(\w+)>")
+REDIRECTS = {301, 302, 303, 307, 308}
+# Roles whose work spans organisations: the only ones an ``others`` row may let through.
+CROSS_ORGANISATION_ROLES = {"admin", "centre", "supervisor"}
+# Whose objects stand for "another organisation's": a peer of the same kind where there is one.
+OTHER_USER = {role: "bidder2" for role in ROLES} | {"procuring": "procuring2"}
+# Whose objects an anonymous visitor names.
+ANONYMOUS_STANDS_FOR = "bidder1"
+# What each id in a path names (every <int:...> is an id).
+ID_MODELS = {"org_id": Organisation, "user_id": User, "token_id": ApiToken, "notification_id": Notification,
+             "run_id": JournalVerification, "seq": JournalEntry}
+
+
+def _table(section: str) -> dict[str, dict[str, str]]:
+    return {key: dict(zip(ROLES, (str(answer) for answer in row))) for key, row in EXPECTATIONS[section].items()}
+
+
+ROUTES = _table("routes")
+OTHERS = _table("others")
+
+
+def route_map(app) -> dict:
+    """{"METHOD /rule": rule} for every view of the app."""
+    rows = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NOT_ROUTES:
+            continue
+        for method in sorted(rule.methods - IGNORED_METHODS):
+            rows[f"{method} {rule.rule}"] = rule
+    return rows
+
+
+def is_api(key: str) -> bool:
+    return key.split(" ", 1)[1].startswith("/api/")
+
+
+def id_parameters(key: str) -> list[str]:
+    return ID_PARAMETER.findall(key.split(" ", 1)[1])
+
+
+# The file itself and the route map.
+
+def test_the_expectation_file_names_every_role_and_only_known_answers():
+    assert ROLES == ["anonymous", *ROLE_USERS]
+    assert set(ROLES) - {"anonymous"} == {role.value for role in Role}, "a role is missing from the file"
+    for section in ("routes", "others"):
+        for key, row in EXPECTATIONS[section].items():
+            assert len(row) == len(ROLES), f"{section}: {key!r} has {len(row)} answers for {len(ROLES)} roles"
+            unknown = {str(answer) for answer in row} - ANSWERS
+            assert not unknown, f"{section}: {key!r} has unknown answers {unknown}"
+
+
+def test_every_route_has_an_expectation_and_every_expectation_a_route(app):
+    routes = route_map(app)
+    missing = sorted(set(routes) - set(ROUTES))
+    gone = sorted(set(ROUTES) - set(routes))
+    assert not missing, f"routes without a row in tests/access_expectations.yaml: {missing}"
+    assert not gone, f"rows in tests/access_expectations.yaml for routes that no longer exist: {gone}"
+
+
+def test_every_route_taking_an_id_says_what_happens_with_another_organisations_object(app):
+    taking_ids = {key for key in route_map(app) if id_parameters(key)}
+    assert set(OTHERS) == taking_ids, (
+        f"`others` lacks {sorted(taking_ids - set(OTHERS))}, has extra {sorted(set(OTHERS) - taking_ids)}")
+    unknown = {name for key in taking_ids for name in id_parameters(key)} - set(ID_MODELS)
+    assert not unknown, f"say in ID_MODELS and People.value what these ids name: {sorted(unknown)}"
+
+
+def test_only_roles_working_across_organisations_reach_another_organisations_objects():
+    for key, row in OTHERS.items():
+        assert row["anonymous"] == "login", key
+        for role in set(ROLES) - CROSS_ORGANISATION_ROLES - {"anonymous"}:
+            assert row[role] in ("403", "404"), f"{key}: {role} reaches another organisation's object"
+
+
+# Asking the routes.
+
+class People:
+    """The demo users of one test as the roles of the file: signed-in clients, bearer tokens, and
+    the objects they own or that belong to another organisation."""
+
+    def __init__(self, app, demo, login):
+        self.app, self.demo, self.login = app, demo, login
+        self._clients, self._headers = {}, {}
+
+    def user(self, role: str) -> User | None:
+        return None if role == "anonymous" else self.demo[ROLE_USERS[role]]
+
+    def client(self, role: str):
+        if role not in self._clients:
+            self._clients[role] = self.app.test_client() if role == "anonymous" else self.login(ROLE_USERS[role])
+        return self._clients[role]
+
+    def headers(self, role: str) -> dict:
+        if role == "anonymous":
+            return {}
+        if role not in self._headers:
+            _token, secret = tokens.create(self.user(role), "access test", 30, clock.now())
+            db.session.commit()
+            self._headers[role] = {"Authorization": f"Bearer {secret}"}
+        return self._headers[role]
+
+    def owner(self, role: str, whose: str) -> User:
+        """The user whose objects the role names: its own, or another organisation's."""
+        if whose == "own":
+            return self.user(role) or self.demo[ANONYMOUS_STANDS_FOR]
+        return self.demo[OTHER_USER[role]]
+
+    def value(self, role: str, name: str, whose: str):
+        """A real value for a path parameter."""
+        owner = self.owner(role, whose)
+        if name == "org_id":
+            return owner.organisation_id
+        if name == "user_id":
+            return owner.id
+        if name == "token_id":
+            token, _secret = tokens.create(owner, f"target of {role}", 30, clock.now())
+            db.session.commit()
+            return token.id
+        if name == "notification_id":
+            notification = Notification(user_id=owner.id, kind="access_test", title="Access test", body="",
+                                        link="", created_at=clock.now())
+            db.session.add(notification)
+            db.session.commit()
+            return notification.id
+        if name == "run_id":
+            run = JournalVerification(requested_by_id=owner.id, requested_at=clock.now(), status="passed",
+                                      checked=0, total=0, reason="", detail="")
+            db.session.add(run)
+            db.session.commit()
+            return run.id
+        if name == "seq":  # a journal entry about the owner's organisation
+            journal.record("access.test", "user", owner.id, actor=owner, now=clock.now())
+            db.session.commit()
+            return journal.head()[0]
+        if name == "token":
+            return "no-such-reset-token"
+        if name == "action":
+            return "deactivate"
+        if name == "key":
+            return next(iter(settings.DEFINITIONS))
+        raise AssertionError(f"test_access does not know what to put in <{name}>: teach People.value")
+
+    def values(self, key: str, role: str, whose: str = "own") -> dict:
+        """Real values for the path parameters of row ``key``."""
+        return {name: self.value(role, name, whose) for name in PARAMETER.findall(key.split(" ", 1)[1])}
+
+    def ask(self, key: str, role: str, values: dict, data: dict | None = None):
+        """Make the request of row ``key`` as ``role``: POSTs send ``data`` (else an empty form or JSON)."""
+        method, rule = key.split(" ", 1)
+        url = PARAMETER.sub(lambda m: str(values[m.group(1)]), rule)
+        kwargs = {"method": method}
+        if is_api(key):
+            kwargs["headers"] = self.headers(role)
+            client = self.app.test_client()
+            if method in ("POST", "PUT", "PATCH"):
+                kwargs["json"] = data or {}
+        else:
+            client = self.client(role)
+            if method in ("POST", "PUT", "PATCH"):
+                kwargs["data"] = data or {}
+        return client.open(url, **kwargs)
+
+
+def answer_of(response, api: bool) -> str:
+    status = response.status_code
+    if status >= 500:
+        return f"{status} (server error)"
+    if api and status == 401:
+        return "login" if (response.get_json(silent=True) or {}).get("error", {}).get("code") == "unauthenticated" \
+            else "401 without the unauthenticated code"
+    if status in REDIRECTS and urlsplit(response.location).path == "/login":
+        return "login"
+    if status in (401, 403, 404):
+        return str(status)
+    return "ok"
+
+
+def describe(response) -> str:
+    where = f" to {response.location}" if response.status_code in REDIRECTS else ""
+    return f"{response.status_code}{where}"
+
+
+@pytest.fixture
+def people(app, demo, login):
+    return People(app, demo, login)
+
+
+@pytest.mark.parametrize("key", list(ROUTES))
+def test_each_role_gets_the_expected_answer(people, key):
+    wrong = []
+    for role in ROLES:
+        response = people.ask(key, role, people.values(key, role))
+        got = answer_of(response, is_api(key))
+        if got != ROUTES[key][role]:
+            wrong.append(f"{role}: expected {ROUTES[key][role]}, got {got} ({describe(response)})")
+    assert not wrong, f"{key}\n" + "\n".join(wrong)
+
+
+# What a request with another organisation's id sends, so that it would change the object if it got
+# through: (prepare the object, the form). Without an entry the request itself acts (revoke, deactivate).
+def _pending(org):
+    org.status = "pending"
+
+
+ACTING = {
+    "POST /approvals/<int:org_id>": (_pending, lambda org: {"action": "reject", "reason": "access test"}),
+    "POST /admin/organisations/<int:org_id>/status": (None, lambda org: {"action": "deactivate",
+                                                                         "reason": "access test"}),
+    "POST /admin/organisations/<int:org_id>/users": (None, lambda org: {
+        "name": "Intruder", "username": "intruder", "email": "intruder@example.cn",
+        "role": KIND_ROLES[org.kind][0].value, "password": "intruder-pass-2026"}),
+}
+
+
+def state_of(ids: dict) -> dict:
+    """Everything stored about the objects a request named, read afresh from the database."""
+    db.session.expire_all()
+    state = {}
+    for name, ident in ids.items():
+        model = ID_MODELS[name]
+        obj = db.session.get(model, ident)
+        state[name] = {column.key: getattr(obj, column.key) for column in inspect(model).column_attrs}
+        if isinstance(obj, Organisation):
+            state[name]["users"] = sorted((u.id, u.username, u.status) for u in obj.users)
+    return state
+
+
+@pytest.mark.parametrize("key", list(OTHERS))
+def test_another_organisations_object_is_refused_and_left_unchanged(people, key):
+    expected = OTHERS[key]
+    # Those refused go first, so that what an allowed role does cannot hide a leak.
+    order = sorted(ROLES, key=lambda role: expected[role] == "ok")
+    wrong = []
+    for role in order:
+        values = people.values(key, role, whose="other")
+        ids = {name: values[name] for name in id_parameters(key)}
+        prepare, form = ACTING.get(key, (None, None))
+        org = db.session.get(Organisation, people.owner(role, "other").organisation_id)
+        if prepare:
+            prepare(org)
+            db.session.commit()
+        before = state_of(ids)
+        response = people.ask(key, role, values, data=form(org) if form else None)
+        got = answer_of(response, is_api(key))
+        changed = state_of(ids) != before
+        if got != expected[role]:
+            wrong.append(f"{role}: expected {expected[role]}, got {got} ({describe(response)})")
+        elif got != "ok" and changed:
+            wrong.append(f"{role}: refused with {got} but changed {ids}")
+        elif got == "ok" and key.split()[0] != "GET" and not changed:
+            # The request of a role allowed to make it must act, or "left unchanged" proves nothing.
+            wrong.append(f"{role}: allowed ({describe(response)}) but changed nothing: fix ACTING")
+    assert not wrong, f"{key} with another organisation's object\n" + "\n".join(wrong)
+
