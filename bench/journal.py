@@ -31,7 +31,7 @@ SIZES = {  # writers, entries per writer, entries verified
 def _app(url):
     os.environ.setdefault("INSTANCE_PATH", str(ROOT / "instance" / "bench"))
     from app import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2}})
+    return create_app({"SQLALCHEMY_DATABASE_URI": url})
 
 
 def _platform_writer(url, writer, count, barrier):

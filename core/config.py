@@ -78,7 +78,8 @@ def from_environment() -> dict:
         "MASTER_KEY": bytes.fromhex(secret("MASTER_KEY")),
         "PEPPER": bytes.fromhex(secret("PEPPER")),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping (a round trip before every transaction); connections are recycled instead.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "CELERY": celery,
         "DOCUMENT_FOLDER": os.environ.get("DOCUMENT_FOLDER") or str(folder / "documents"),
         "MAIL_FOLDER": os.environ.get("MAIL_FOLDER") or str(folder / "mail"),

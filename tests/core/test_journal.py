@@ -279,3 +279,13 @@ def test_concurrent_appends_on_sqlite_leave_one_chain(app):
     _concurrent_writers(app, writers=4, each=25)
     verdict = journal.verify()
     assert verdict.ok and verdict.checked == 100
+
+
+def test_a_body_that_is_not_json_is_named(app):
+    import hashlib
+    append(4)
+    db.session.execute(text("UPDATE journal_entry SET body = 'not json', hash = :h WHERE seq = 2"),
+                       {"h": hashlib.sha256(b"not json").hexdigest()})
+    db.session.commit()
+    verdict = journal.verify()
+    assert (verdict.first_bad_seq, verdict.reason) == (2, "body_invalid")
