@@ -24,3 +24,28 @@ def send_due_warnings() -> int:
     sent = notifications.send_due_warnings(clock.now())
     db.session.commit()
     return sent
+
+
+@shared_task
+def warn_admins_of_uncovered_calendar() -> list[int]:
+    """Daily (beat): tell the administrators, once per year, that a year (this one or next) has no holiday
+    table, so that working days there are counted Monday to Friday until they enter it."""
+    from flask_babel import gettext as _
+    from sqlalchemy import select
+
+    from core import workdays
+    from core.models import Notification
+    users = db.metadata.tables["user"]  # the kernel reads the table; it imports no blueprint
+    admins = list(db.session.scalars(select(users.c.id).where(users.c.role == "admin", users.c.status == "active")))
+    told = []
+    for year in workdays.warn_admins_of_uncovered_years(clock.now()):
+        kind = f"calendar_uncovered:{year}"
+        if db.session.scalars(select(Notification.id).where(Notification.kind == kind)).first():
+            continue
+        notifications.notify(admins, kind, _("Enter the holidays of %(year)s", year=year),
+                             _("No holiday table covers %(year)s yet, so working days in %(year)s are counted "
+                               "Monday to Friday. Enter the State Council's holidays and adjusted workdays.",
+                               year=year), f"/admin/calendar?year={year}", clock.now())
+        told.append(year)
+    db.session.commit()
+    return told

@@ -410,3 +410,17 @@ def test_only_admins_reach_the_calendar(login, client, method, path):
     anonymous = client.open(path, method=method, data=data)
     assert anonymous.status_code == 302 and "/login" in anonymous.location
     assert db.session.scalars(select(CalendarDay)).first() is None
+
+
+def test_admins_are_told_once_when_next_year_has_no_holiday_table(app, demo):
+    import time_machine
+
+    from core.models import Notification
+    from core.tasks import warn_admins_of_uncovered_calendar
+    from datetime import datetime, timezone
+    with time_machine.travel(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)):
+        assert warn_admins_of_uncovered_calendar.delay().get() == [2027]
+        assert warn_admins_of_uncovered_calendar.delay().get() == []  # once per year, not every day
+    notes = db.session.scalars(db.select(Notification)).all()
+    assert [n.user_id for n in notes] == [demo["admin"].id]
+    assert "2027" in notes[0].title and notes[0].link == "/admin/calendar?year=2027"

@@ -146,3 +146,24 @@ def test_a_real_worker_sends_mail_and_does_the_housekeeping(worker_process, inst
     worker_process.wait_for(lambda: _login_session_count(expired_id) == 0, "deletion of the expired session")
     assert _login_session_count(live_id) == 1
     assert "accounts.tasks.housekeeping" in worker_process.log()
+
+
+def test_the_test_clock_offset_moves_time_in_the_worker_process(app, instance_dir, redis_url, demo, tmp_path):
+    """Tests that span processes move time with TESTING_CLOCK_FILE, never by sleeping out a deadline."""
+    clock_file = tmp_path / "clock-offset"
+    clock.set_test_offset(clock_file, 3 * 3600)  # the worker lives three hours ahead
+    env = {**os.environ, "CELERY_BROKER_URL": redis_url, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "INSTANCE_PATH": str(instance_dir), "PLATFORM_TESTING": "1", "TESTING_CLOCK_FILE": str(clock_file)}
+    now = clock.now()
+    session = LoginSession(token_digest=token_digest(uuid.uuid4().hex), user_id=demo["bidder1"].id, created_at=now,
+                           last_seen_at=now, expires_at=now + timedelta(hours=2))  # alive for two more hours
+    db.session.add(session)
+    db.session.flush()
+    session_id = session.id
+    db.session.commit()
+    worker = WorkerProcess(redis_url, env, tmp_path / "worker.log")
+    try:
+        worker.send("accounts.tasks.housekeeping")
+        worker.wait_for(lambda: _login_session_count(session_id) == 0, "deletion by the worker's moved clock")
+    finally:
+        worker.stop()
