@@ -52,7 +52,7 @@ def _floor_writer(url, writer, count, barrier):
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         barrier.wait()
         for i in range(count):
-            body = json.dumps({"i": i, "writer": writer, "amount": "1234.50"})
+            body = json.dumps({"i": i, "writer": writer, "amount": "1234.50", "pad": "x" * 200})
             conn.execute("INSERT INTO bench_floor (recorded_at, actor_id, organisation_id, ip_address, user_agent, "
                          "action, subject_type, subject_id, payload, body, prev_hash, hash) VALUES "
                          "(now(), NULL, NULL, '', 'task', 'bench.append', 'writer', %s, %s, %s, '', %s)",
@@ -81,10 +81,10 @@ def _reset(url):
         conn.execute("TRUNCATE journal_entry, journal_checkpoint")
         conn.execute("UPDATE journal_head SET seq = 0, hash = %s", ("0" * 64,))
         conn.execute("DROP TABLE IF EXISTS bench_floor")
-        conn.execute("CREATE TABLE bench_floor (seq bigserial PRIMARY KEY, recorded_at timestamptz, actor_id int, "
-                     "organisation_id int, ip_address varchar(64), user_agent varchar(300), action varchar(80), "
-                     "subject_type varchar(40), subject_id varchar(64), payload text, body text, "
-                     "prev_hash varchar(64), hash varchar(64))")
+        # The floor's table is the journal's own shape, indexes included, numbered by a plain sequence.
+        conn.execute("CREATE TABLE bench_floor (LIKE journal_entry INCLUDING ALL)")
+        conn.execute("CREATE SEQUENCE bench_floor_seq OWNED BY bench_floor.seq")
+        conn.execute("ALTER TABLE bench_floor ALTER COLUMN seq SET DEFAULT nextval('bench_floor_seq')")
 
 
 def _fill(url, count):
