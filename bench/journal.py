@@ -34,7 +34,7 @@ def _app(url):
     return create_app({"SQLALCHEMY_DATABASE_URI": url})
 
 
-def _platform_writer(url, writer, count, barrier):
+def _platform_writer(url, writer, count, barrier, times):
     from core import clock, journal
     from core.extensions import db
     app = _app(url)
@@ -42,15 +42,18 @@ def _platform_writer(url, writer, count, barrier):
         db.session.execute(db.text("SELECT 1"))
         db.session.commit()
         barrier.wait()
+        start = time.perf_counter()
         for i in range(count):
             journal.record("bench.append", "writer", writer, {"i": i, "amount": "1234.50"}, now=clock.now())
             db.session.commit()
+        times.put((start, time.perf_counter()))
 
 
-def _floor_writer(url, writer, count, barrier):
+def _floor_writer(url, writer, count, barrier, times):
     import psycopg
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         barrier.wait()
+        start = time.perf_counter()
         for i in range(count):
             body = json.dumps({"i": i, "writer": writer, "amount": "1234.50", "pad": "x" * 200})
             conn.execute("INSERT INTO bench_floor (recorded_at, actor_id, organisation_id, ip_address, user_agent, "
@@ -58,21 +61,23 @@ def _floor_writer(url, writer, count, barrier):
                          "(now(), NULL, NULL, '', 'task', 'bench.append', 'writer', %s, %s, %s, '', %s)",
                          (str(writer), body, body, hashlib.sha256(body.encode()).hexdigest()))
             conn.commit()
+        times.put((start, time.perf_counter()))
 
 
 def _run_writers(target, url, writers, count) -> float:
+    """Wall time from the first writer's start to the last writer's end (perf_counter is system-wide on
+    Linux), so that starting and stopping the processes is not counted."""
     ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(writers + 1)
-    processes = [ctx.Process(target=target, args=(url, w, count, barrier)) for w in range(writers)]
+    barrier, times = ctx.Barrier(writers), ctx.Queue()
+    processes = [ctx.Process(target=target, args=(url, w, count, barrier, times)) for w in range(writers)]
     for p in processes:
         p.start()
-    barrier.wait()
-    start = time.perf_counter()
+    spans = [times.get(timeout=600) for _ in processes]
     for p in processes:
         p.join()
         if p.exitcode:
             raise SystemExit(f"a writer failed ({target.__name__})")
-    return time.perf_counter() - start
+    return max(end for _, end in spans) - min(start for start, _ in spans)
 
 
 def _reset(url):

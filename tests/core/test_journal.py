@@ -289,3 +289,15 @@ def test_a_body_that_is_not_json_is_named(app):
     db.session.commit()
     verdict = journal.verify()
     assert (verdict.first_bad_seq, verdict.reason) == (2, "body_invalid")
+
+
+def test_postgresql_rebuilds_every_canonical_body_from_its_columns(app, demo):
+    """The fast path of verification on PostgreSQL: untampered entries, awkward characters included,
+    must compare equal byte for byte (else every entry would fall back to the slow check)."""
+    require_service("PostgreSQL", db.engine.dialect.name == "postgresql", "set TEST_DATABASE_URL")
+    journal.record("test.awkward", "thing", 'id "quoted" \\ back', {"text": 'tab\t nl\n \u0001 "q" 中文 \u007f €'},
+                   actor=demo["bidder1"], now=clock.now())
+    journal.record("test.plain", "thing", 2, now=clock.now())
+    db.session.commit()
+    rows, flagged = journal._batch(1, 2, 10)
+    assert flagged and [row[4] for row in rows] == [True, True]
