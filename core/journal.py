@@ -11,6 +11,7 @@ the previous entry's hash (``prev``). docs/formats.md describes the bytes.
 """
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,21 +58,14 @@ def _body(entry: dict, seq: int, prev: str) -> bytes:
                       "subject": entry["subject"], "payload": entry["payload"], "prev": prev})
 
 
-# PostgreSQL: the head is locked, the entry built, hashed and inserted, and the head moved, in one
-# statement, so the lock is held for one round trip and the commit. The body is assembled around the two
-# values only the locked head knows (prev, seq): in RFC 8785 key order they sit side by side.
-_PG_APPEND = text("""
-WITH old AS (SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE),
-new AS (SELECT old.seq + 1 AS seq, old.hash AS prev,
-               CAST(:before AS text) || old.hash || '","seq":' || (old.seq + 1) || CAST(:after AS text) AS body
-        FROM old),
-ins AS (INSERT INTO journal_entry (seq, recorded_at, actor_id, organisation_id, ip_address, user_agent, action,
-                                   subject_type, subject_id, payload, body, prev_hash, hash)
-        SELECT new.seq, :recorded_at, :actor_id, :organisation_id, :ip_address, :user_agent, :action,
-               :subject_type, :subject_id, :payload, new.body, new.prev,
-               encode(sha256(convert_to(new.body, 'UTF8')), 'hex')
-        FROM new RETURNING seq, hash)
-UPDATE journal_head SET seq = ins.seq, hash = ins.hash FROM ins WHERE journal_head.id = 1
+# PostgreSQL: the entry goes in with a temporary negative sequence number and placeholders for prev and seq;
+# a deferred trigger (migration 0004) chains it inside COMMIT, so the head is locked only for the trigger and
+# the commit itself, never across a round trip to this process.
+_PG_PENDING = text("""
+INSERT INTO journal_entry (seq, recorded_at, actor_id, organisation_id, ip_address, user_agent, action,
+                           subject_type, subject_id, payload, body, prev_hash, hash)
+VALUES (-nextval('journal_pending_seq'), :recorded_at, :actor_id, :organisation_id, :ip_address, :user_agent,
+        :action, :subject_type, :subject_id, :payload, :body, '', :placeholder_hash)
 """)
 _PREV_MARK = "P" * 64
 
@@ -91,10 +85,8 @@ def _chain(session: Session) -> None:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        for entry in pending:
-            template = _body(entry, 0, _PREV_MARK).decode()
-            before, after = template.split(_PREV_MARK + '","seq":0', 1)
-            connection.execute(_PG_APPEND, {**_row(entry), "before": before, "after": after})
+        connection.execute(_PG_PENDING, [{**_row(entry), "body": _body(entry, 0, _PREV_MARK).decode(),
+                                          "placeholder_hash": uuid.uuid4().hex} for entry in pending])
         return
     # SQLite: write transactions are exclusive already (BEGIN IMMEDIATE), so read, chain, write.
     seq, prev = connection.execute(select(JournalHead.seq, JournalHead.hash).where(JournalHead.id == 1)).one()
@@ -233,6 +225,9 @@ def verify(batch: int = 5000, progress=None) -> Verdict:
             return Verdict(0, checkpoint.seq, "checkpoint_signature", f"checkpoint {checkpoint.id}")
         if checkpoint.seq > total:
             return Verdict(0, checkpoint.seq, "entry_missing", "a signed checkpoint names an entry beyond the head")
+    unchained = db.session.scalar(select(func.min(JournalEntry.seq)))
+    if unchained is not None and unchained < 1:
+        return Verdict(0, unchained, "entry_unchained", "an entry was stored without being chained")
     db.session.commit()
     expected_seq, prev, checked = 1, GENESIS, 0
     sha256 = hashlib.sha256

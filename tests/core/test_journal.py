@@ -301,3 +301,27 @@ def test_postgresql_rebuilds_every_canonical_body_from_its_columns(app, demo):
     db.session.commit()
     rows, flagged = journal._batch(1, 2, 10)
     assert flagged and [row[4] for row in rows] == [True, True]
+
+
+def test_a_changed_head_is_named(app):
+    append(3)
+    db.session.execute(text("UPDATE journal_head SET hash = :h"), {"h": "2" * 64})
+    db.session.commit()
+    verdict = journal.verify()
+    assert (verdict.first_bad_seq, verdict.reason) == (3, "head_mismatch")
+
+
+def test_an_entry_stored_without_being_chained_is_named(app):
+    append(2)
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:  # the chaining trigger would chain it: store it as a writer bypassing the platform would
+        db.session.execute(text("ALTER TABLE journal_entry DISABLE TRIGGER journal_chain"))
+    db.session.execute(text(
+        "INSERT INTO journal_entry (seq, recorded_at, actor_id, organisation_id, ip_address, user_agent, action, "
+        "subject_type, subject_id, payload, body, prev_hash, hash) VALUES (-7, :t, NULL, NULL, '', '', 'x', 'x', "
+        "'x', '{}', '{}', '', 'pending')"), {"t": clock.now().replace(tzinfo=None)})
+    if postgres:
+        db.session.execute(text("ALTER TABLE journal_entry ENABLE TRIGGER journal_chain"))
+    db.session.commit()
+    verdict = journal.verify()
+    assert (verdict.first_bad_seq, verdict.reason) == (-7, "entry_unchained")
