@@ -45,10 +45,10 @@ def load_user(user_id: str):
 
 @login_manager.request_loader
 def load_user_from_token(req):
-    header = req.headers.get("Authorization", "")
-    if not req.path.startswith("/api/") or not header.startswith("Bearer "):
-        return None
-    user = tokens.user_for(header[len("Bearer "):].strip(), clock.now())
+    scheme, _space, secret = req.headers.get("Authorization", "").partition(" ")
+    if not req.path.startswith("/api/") or scheme.lower() != "bearer" or not secret.strip():
+        return None  # the scheme name is case-insensitive (RFC 7235)
+    user = tokens.user_for(secret.strip(), clock.now())
     if user is not None and db.session.dirty:
         db.session.commit()  # last_used_at
     return user

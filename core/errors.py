@@ -83,7 +83,10 @@ def register_error_handlers(app: Flask) -> None:
         from core.extensions import db
         db.session.rollback()
         if wants_json():
-            return error_json(error.code, error.message, error.status)
+            response = error_json(error.code, error.message, error.status)
+            if error.status == 401:
+                response[0].headers["WWW-Authenticate"] = 'Bearer realm="api"'
+            return response
         flash(error.message, "danger")
         if request.method == "POST" and request.referrer:
             return redirect(request.referrer)

@@ -311,3 +311,11 @@ def test_every_reason_code_of_the_api_modules_is_triggered_by_a_test():
     assert {"unauthenticated", "invalid_json", "idempotency_key_reused", "token_days_invalid"} <= raised
     asserted = set(re.findall(r'assert_error\([^\n]*?, \d{3}, "(\w+)"\)', Path(__file__).read_text(encoding="utf-8")))
     assert raised - asserted == set(), "reason codes no test triggers"
+
+
+def test_the_bearer_scheme_is_case_insensitive_and_401_names_it(client, demo):
+    headers = bearer(demo["bidder1"])
+    lower = {"Authorization": headers["Authorization"].replace("Bearer", "bearer", 1)}
+    assert client.get("/api/v1/me", headers=lower).status_code == 200
+    refused = client.get("/api/v1/me")
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
