@@ -41,6 +41,9 @@ test: install
 bench: install
 	@for b in bench/*.py; do $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
 
+lint: install
+	$(BIN)/ruff check --select E9,F,B --exclude migrations --exclude .venv .
+
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot --ignore-dirs='.venv instance tests bench migrations' .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete

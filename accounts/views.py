@@ -1,21 +1,22 @@
 """Sign-in, registration, password reset, profile and API tokens, approvals, administration."""
-from datetime import datetime, timedelta
+import base64
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from accounts import auth, organisations, tokens
 from accounts.forms import (KIND_LABELS, STATUS_LABELS, CodeForm, DecisionForm, ForgotForm, LoginForm,
                             RegisterForm, ResetForm, SettingForm, TokenForm, UserForm)
-from accounts.models import Organisation, Region, User
+from accounts.models import KIND_ROLES, ApiToken, Organisation, Region, User
 from core import clock, settings
 from core.crypto import secretbox
 from core.db import get_or_404
 from core.errors import DomainError
 from core.extensions import db, login_manager
-from core.permissions import ROLE_HOME, Role, check_object, roles_required
+from core.permissions import ROLE_HOME, ROLE_LABELS, Role, check_object, roles_required
 from core.tasks import send_mail
 
 accounts_bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -131,7 +132,6 @@ def second_factor_setup():
         else:
             session.pop("totp_setup", None)
             return _finish_login(user)
-    import base64
     return render_template("accounts/code_setup.html", form=form,
                            secret=base64.b32encode(secret).decode(),
                            uri=auth.provisioning_uri(user, secret))
@@ -151,7 +151,7 @@ def logout():
 @accounts_bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegisterForm()
-    form.region_code.choices = [(r.code, f"{r.code} {r.display_name(str(_locale()))}")
+    form.region_code.choices = [(r.code, f"{r.code} {r.display_name(str(get_locale() or 'zh'))}")
                                 for r in db.session.scalars(select(Region).order_by(Region.code))]
     if form.validate_on_submit():
         organisations.register(name=form.name.data, code=form.credit_code.data, kind=form.kind.data,
@@ -162,11 +162,6 @@ def register():
         flash(_("Registration received. You can sign in once the trading centre approves your organisation."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/register.html", form=form), 400 if form.errors else 200
-
-
-def _locale():
-    from flask_babel import get_locale
-    return get_locale() or "zh"
 
 
 @accounts_bp.route("/password/forgot", methods=["GET", "POST"])
@@ -223,7 +218,6 @@ def create_token():
 @accounts_bp.post("/profile/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    from accounts.models import ApiToken
     token = check_object(get_or_404(ApiToken, token_id), action="manage")
     tokens.revoke(current_user, token, clock.now())
     db.session.commit()
@@ -271,8 +265,6 @@ def admin_home():
 def admin_organisation(org_id: int):
     organisation = get_or_404(Organisation, org_id)
     form = UserForm()
-    from accounts.models import KIND_ROLES
-    from core.permissions import ROLE_LABELS
     form.role.choices = [(r.value, ROLE_LABELS[r]) for r in KIND_ROLES[organisation.kind]]
     return render_template("accounts/admin_organisation.html", organisation=organisation, form=form,
                            decision=DecisionForm(), kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
@@ -346,5 +338,3 @@ def admin_change_setting(key: str):
     flash(_("The setting has been changed."), "success")
     return redirect(url_for("accounts.admin_settings"))
 
-
-__all__ = ["accounts_bp", "datetime"]

@@ -1,7 +1,6 @@
 """What every /api/v1 route shares: JSON errors, Idempotency-Key replay, the OpenAPI document."""
 from flask_babel import gettext as _
 import hashlib
-import json
 from datetime import datetime
 from functools import wraps
 
@@ -136,6 +135,3 @@ def openapi_document(paths: dict, schemas: dict) -> dict:
 def ok(payload, status: int = 200):
     return jsonify(payload), status
 
-
-def dumps(payload) -> str:
-    return json.dumps(payload, ensure_ascii=False)

@@ -1,6 +1,5 @@
 """Database helpers: SQLite set up for several writing processes, and small model mixins."""
-from datetime import datetime, timezone
-from decimal import Decimal
+from datetime import timezone
 
 from sqlalchemy import DateTime, Numeric, TypeDecorator, event
 from sqlalchemy.engine import Engine
@@ -65,5 +64,3 @@ def get_or_404(model, ident):
         abort(404)
     return obj
 
-
-__all__ = ["UTCDateTime", "Money", "install_sqlite_pragmas", "get_or_404", "Decimal", "datetime"]

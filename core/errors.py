@@ -57,13 +57,13 @@ def _http_reasons():
     }
 
 
-def _has_nul(value) -> bool:
+def has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+        return any(has_nul(v) for v in value)
     return False
 
 
@@ -71,7 +71,7 @@ def refuse_nul_characters() -> None:
     """No text the platform stores may hold a NUL character (PostgreSQL cannot): refuse it at the door."""
     if any("\x00" in v for v in request.args.values()) or any("\x00" in v for v in request.form.values()):
         raise DomainError("nul_character", _("The request contains a NUL character, which no field may hold."), 400)
-    if request.is_json and _has_nul(request.get_json(silent=True)):
+    if request.is_json and has_nul(request.get_json(silent=True)):
         raise DomainError("nul_character", _("The request contains a NUL character, which no field may hold."), 400)
 
 

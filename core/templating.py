@@ -4,7 +4,7 @@ from datetime import datetime
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from core import clock, money, notifications
 from core.permissions import ROLE_HOME, ROLE_LABELS, may_enter
@@ -56,5 +56,3 @@ def register_template_helpers(app: Flask) -> None:
                                      if current_user.is_authenticated else 0),
         }
 
-
-__all__ = ["yuan", "localtime", "register_template_helpers", "escape"]

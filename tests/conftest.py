@@ -152,8 +152,8 @@ def demo(app):
     from core.extensions import db
     users = {u.username: u for u in demo_data.load(clock.now())}
     db.session.commit()
-    for user in users.values():  # load them now and end the read, so no transaction holds SQLite's lock
-        user.id, user.organisation_id
+    # Load them now and end that read, so that no transaction of the test holds SQLite's write lock.
+    _loaded = [(user.id, user.organisation_id) for user in users.values()]
     db.session.commit()
     return users
 

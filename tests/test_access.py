@@ -42,7 +42,7 @@ ID_MODELS = {"org_id": Organisation, "user_id": User, "token_id": ApiToken, "not
 
 
 def _table(section: str) -> dict[str, dict[str, str]]:
-    return {key: dict(zip(ROLES, (str(answer) for answer in row))) for key, row in EXPECTATIONS[section].items()}
+    return {key: dict(zip(ROLES, (str(answer) for answer in row), strict=False)) for key, row in EXPECTATIONS[section].items()}
 
 
 ROUTES = _table("routes")

@@ -16,6 +16,7 @@ from accounts import tokens
 from accounts.api import OPENAPI_PATHS
 from core import clock
 from core.api import IdempotencyRecord
+from core.errors import has_nul
 from core.extensions import db
 
 DOCUMENT = "/api/v1/openapi.json"
@@ -25,17 +26,7 @@ EXAMPLES = 25  # per operation and user: the whole file stays well under a minut
 def sends_nul(case) -> bool:
     """Whether the request carries a NUL character, which the platform refuses anywhere (400 nul_character:
     PostgreSQL text cannot hold it), a rule the document's schemas do not state field by field."""
-    return _has_nul(case.body) or _has_nul(case.query)
-
-
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+    return has_nul(case.body) or has_nul(case.query)
 
 
 def test_the_document_is_valid_openapi_3_0(client):

@@ -214,7 +214,7 @@ def test_a_day_that_has_begun_or_passed_keeps_how_it_is_counted(demo):
     admin = demo["admin"]
     now = datetime(2026, 11, 23, 9, tzinfo=SHANGHAI)
     for day in ("2026-10-10", "2026-11-23"):  # a worked Saturday already past; today
-        error = _refused(lambda: workdays.set_day(admin, d(day), False, "补假", now))
+        error = _refused(lambda day=day: workdays.set_day(admin, d(day), False, "补假", now))
         assert error.code == "calendar_day_past" and day in error.message
     # Naming a past holiday changes no count: allowed. Tomorrow may still change.
     workdays.set_day(admin, d("2026-10-01"), False, "国庆节", now)
