@@ -17,6 +17,7 @@ from core.db import get_or_404
 from core.errors import DomainError
 from core.extensions import db, login_manager
 from core.permissions import ROLE_HOME, ROLE_LABELS, Role, check_object, roles_required
+from core.oncommit import after_commit
 from core.tasks import send_mail
 
 accounts_bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -169,13 +170,14 @@ def forgot_password():
     form = ForgotForm()
     if form.validate_on_submit():
         made = auth.request_password_reset(form.email.data, clock.now())
-        db.session.commit()
         if made:
             user, token = made
             link = current_app.config["BASE_URL"].rstrip("/") + url_for("accounts.reset_password", token=token)
-            send_mail.delay(user.email, _("Reset your password"),
-                            _("Open this link within one hour to choose a new password:\n\n%(link)s\n\n"
-                              "If you did not ask for it, ignore this message.", link=link))
+            mail = (user.email, _("Reset your password"),
+                    _("Open this link within one hour to choose a new password:\n\n%(link)s\n\n"
+                      "If you did not ask for it, ignore this message.", link=link))
+            after_commit(lambda: send_mail.delay(*mail))  # a broker outage is logged, not shown as a 500
+        db.session.commit()
         # The same answer whether the address is known or not: it reveals no accounts.
         flash(_("If an account uses that address, a reset link is on its way."), "info")
         return redirect(url_for("accounts.login"))

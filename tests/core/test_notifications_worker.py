@@ -25,10 +25,10 @@ pytestmark = pytest.mark.services
 def _forget_connections(celery) -> None:
     """Celery keeps its broker connection pool (made on first use, even by an eager task): drop it, so
     that the next publication connects to the broker the configuration names now."""
-    if celery._pool is not None:
-        celery._pool.force_close_all()
-        celery._pool = None
+    from kombu import pools
+    celery._pool = None
     celery.amqp._producer_pool = None
+    pools.reset()  # also empties kombu's own registry of producer pools, keyed by connection
 
 
 @pytest.fixture

@@ -89,3 +89,15 @@ def test_the_verifier_in_docs_formats_runs_on_a_real_export(login, demo, tmp_pat
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "formats.md", "exec"), {})
     assert "journal verifies:" in capsys.readouterr().out
+
+
+def test_an_unreachable_broker_is_reported_not_a_500(login, demo, monkeypatch):
+    from supervision import journal_views
+
+    def broker_down(*_args):
+        raise OSError("connection refused")
+    monkeypatch.setattr(journal_views.verify_journal, "delay", broker_down)
+    supervisor = login("supervisor")
+    answer = supervisor.post("/supervision/journal/verifications")
+    assert answer.status_code == 302
+    assert "stopped with an error" in supervisor.get(answer.location).text
