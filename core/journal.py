@@ -11,7 +11,10 @@ the previous entry's hash (``prev``). docs/formats.md describes the bytes.
 """
 import hashlib
 import json
+import queue
+import threading
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -175,8 +178,8 @@ SELECT seq, body, prev_hash, hash, body = '{"action":' || to_json(action)::text
     || '","user_agent":' || to_json(user_agent)::text || '}'
 FROM journal_entry WHERE seq >= :first AND seq <= :last ORDER BY seq LIMIT :size
 """)
-_VERIFY_BATCH_PG_DRIVER = str(_VERIFY_BATCH_PG).replace(":first", "%(first)s").replace(
-    ":last", "%(last)s").replace(":size", "%(size)s")
+_VERIFY_STREAM_PG = str(_VERIFY_BATCH_PG).replace(":first", "%(first)s").replace(
+    ":last", "%(last)s").replace(" LIMIT :size", "")
 _VERIFY_ONE = text(str(_VERIFY_BATCH).replace("WHERE seq >= :first AND seq <= :last ORDER BY seq LIMIT :size",
                                                "WHERE seq = :seq"))
 
@@ -199,15 +202,56 @@ def _check_whole(row, expected_prev: str) -> Verdict | None:
     return Verdict(0, seq, "column_mismatch", column) if column else None
 
 
-def _batch(first: int, last: int, size: int) -> tuple[list, bool]:
-    """The next rows: (seq, body, prev_hash, hash, agrees) on PostgreSQL, whole rows elsewhere.
-    The flag says which."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # The driver's own cursor: plain tuples, no result processing, for the hot loop.
-        cursor = db.session.connection().connection.dbapi_connection.cursor()
-        cursor.execute(_VERIFY_BATCH_PG_DRIVER, {"first": first, "last": last, "size": size})
-        return cursor.fetchall(), True
-    return db.session.execute(_VERIFY_BATCH, {"first": first, "last": last, "size": size}).all(), False
+def _batches(first: int, last: int, size: int):
+    """Yield (rows, flagged) batch by batch from ``first`` to ``last``: on PostgreSQL rows of
+    (seq, body, prev_hash, hash, agrees), flagged True, read ahead by a thread on a connection of its own
+    so that the server builds the next batch while this process hashes the current one; elsewhere whole
+    rows, flagged False."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        while True:
+            rows = db.session.execute(_VERIFY_BATCH, {"first": first, "last": last, "size": size}).all()
+            db.session.commit()
+            yield rows, False
+            if len(rows) < size:
+                return
+            first = rows[-1][0] + 1
+    connection = db.engine.raw_connection()
+    ahead: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def read_ahead(start: int) -> None:
+        try:
+            # A server-side cursor streams the whole range in one index scan, whatever the statistics say
+            # (batches with LIMIT may each be planned as a full scan when the statistics are stale).
+            cursor = connection.cursor(name="journal_verify")
+            cursor.itersize = size
+            cursor.execute(_VERIFY_STREAM_PG, {"first": start, "last": last})
+            while not stop.is_set():
+                rows = cursor.fetchmany(size)
+                ahead.put(rows)
+                if len(rows) < size:
+                    break
+            cursor.close()
+            connection.commit()
+            ahead.put(None)
+        except Exception as error:  # noqa: BLE001 - handed to the verifier, which raises it
+            ahead.put(error)
+
+    reader = threading.Thread(target=read_ahead, args=(first,), daemon=True)
+    reader.start()
+    try:
+        while (rows := ahead.get()) is not None:
+            if isinstance(rows, Exception):
+                raise rows
+            yield rows, True
+    finally:
+        stop.set()
+        while reader.is_alive():  # let it finish its query, then give its connection back
+            try:
+                ahead.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        connection.close()
 
 
 def verify(batch: int = 5000, progress=None) -> Verdict:
@@ -231,33 +275,31 @@ def verify(batch: int = 5000, progress=None) -> Verdict:
     db.session.commit()
     expected_seq, prev, checked = 1, GENESIS, 0
     sha256 = hashlib.sha256
-    while True:
-        rows, flagged = _batch(expected_seq, total, batch)
-        for row in rows:
-            seq = row[0]
-            if seq != expected_seq:
-                return Verdict(checked, expected_seq, "entry_missing",
-                               f"entry {expected_seq} is missing; the next stored entry is {seq}")
-            if flagged:
-                digest = row[3]
-                fine = row[4] and row[2] == prev and sha256(row[1].encode()).hexdigest() == digest
-                if not fine:
-                    row = db.session.execute(_VERIFY_ONE, {"seq": seq}).one()
-            if not flagged or not fine:
-                digest = row[12]
-                problem = _check_whole(row, prev)
-                if problem:
-                    problem.checked = checked
-                    return problem
-            checkpoint = checkpoints.get(seq)
-            if checkpoint is not None and checkpoint.head_hash != digest:
-                return Verdict(checked, seq, "checkpoint_mismatch", f"checkpoint {checkpoint.id} signed another hash")
-            prev, expected_seq, checked = digest, seq + 1, checked + 1
-        db.session.commit()
-        if progress:
-            progress(checked, total)
-        if len(rows) < batch:
-            break
+    with closing(_batches(1, total, batch)) as batches:  # closing: stops the read-ahead on an early return
+        for rows, flagged in batches:
+            for row in rows:
+                seq = row[0]
+                if seq != expected_seq:
+                    return Verdict(checked, expected_seq, "entry_missing",
+                                   f"entry {expected_seq} is missing; the next stored entry is {seq}")
+                if flagged:
+                    digest = row[3]
+                    fine = row[4] and row[2] == prev and sha256(row[1].encode()).hexdigest() == digest
+                    if not fine:
+                        row = db.session.execute(_VERIFY_ONE, {"seq": seq}).one()
+                if not flagged or not fine:
+                    digest = row[12]
+                    problem = _check_whole(row, prev)
+                    if problem:
+                        problem.checked = checked
+                        return problem
+                checkpoint = checkpoints.get(seq)
+                if checkpoint is not None and checkpoint.head_hash != digest:
+                    return Verdict(checked, seq, "checkpoint_mismatch", f"checkpoint {checkpoint.id} signed another hash")
+                prev, expected_seq, checked = digest, seq + 1, checked + 1
+            db.session.commit()
+            if progress:
+                progress(checked, total)
     if checked != total:
         return Verdict(checked, checked + 1, "entry_missing", f"the head names {total} entries; {checked} are stored")
     if prev != head_hash:

@@ -299,7 +299,9 @@ def test_postgresql_rebuilds_every_canonical_body_from_its_columns(app, demo):
                    actor=demo["bidder1"], now=clock.now())
     journal.record("test.plain", "thing", 2, now=clock.now())
     db.session.commit()
-    rows, flagged = journal._batch(1, 2, 10)
+    from contextlib import closing
+    with closing(journal._batches(1, 2, 10)) as batches:
+        rows, flagged = next(batches)
     assert flagged and [row[4] for row in rows] == [True, True]
 
 
