@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config["CELERY"].setdefault("beat_schedule", {
         "housekeeping": {"task": "accounts.tasks.housekeeping", "schedule": HOUSEKEEPING_EVERY},
+        "unmailed-notifications": {"task": "core.tasks.mail_unmailed_notifications", "schedule": HOUSEKEEPING_EVERY},
         "journal-checkpoint": {"task": "core.journal_tasks.journal_checkpoint", "schedule": CHECKPOINT_EVERY},
         "calendar-coverage": {"task": "core.tasks.warn_admins_of_uncovered_calendar", "schedule": timedelta(days=1)},
         "deadline-warnings": {"task": "core.tasks.send_due_warnings", "schedule": timedelta(minutes=1)},

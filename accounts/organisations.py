@@ -7,7 +7,7 @@ from sqlalchemy import select
 from accounts import credit_code, states
 from accounts.auth import check_password_rules, hash_password
 from accounts.models import KIND_ROLES, OrgKind, Organisation, Region, User
-from core import journal
+from core import journal, notifications
 from core.errors import DomainError
 from core.extensions import db
 
@@ -83,7 +83,20 @@ def decide(actor: User, organisation: Organisation, action: str, reason: str, no
     journal.record(f"organisation.{action}", "organisation", organisation.id,
                    {"status": organisation.status, "reason": organisation.decision_reason}, actor=actor, now=now)
     db.session.flush()
+    _tell_members(organisation, now)
     return organisation
+
+
+def _tell_members(organisation: Organisation, now: datetime) -> None:
+    """The organisation's people learn the decision in the platform and by mail (the reason included)."""
+    name = organisation.name
+    title = {"approved": _("%(name)s is approved: you can sign in and work on the platform.", name=name),
+             "rejected": _("The registration of %(name)s was rejected.", name=name),
+             "deactivated": _("%(name)s has been deactivated on the platform.", name=name)
+             }.get(organisation.status) or _("%(name)s can work on the platform again.", name=name)
+    reason = organisation.decision_reason
+    body = _("Reason: %(reason)s", reason=reason) if reason else ""
+    notifications.notify([user.id for user in organisation.users], "organisation_decision", title, body, "/", now)
 
 
 def set_user_status(actor: User, user: User, action: str, now: datetime) -> User:

@@ -221,3 +221,11 @@ def send_due_warnings(now: datetime) -> int:
         user_ids = [int(part) for part in warning.user_ids.split(",") if part.strip()]
         notify(user_ids, DEADLINE_WARNING, warning.title, warning.body, warning.link, now)
     return len(claimed)
+
+
+def unmailed(now: datetime, older_than: timedelta = timedelta(minutes=10), limit: int = 500) -> list[int]:
+    """Notifications still not mailed a while after they were made (their task was lost, e.g. while the
+    broker was down): the sweep task queues them again; mailing is idempotent."""
+    return list(db.session.scalars(
+        select(Notification.id).where(Notification.emailed_at.is_(None), Notification.created_at < now - older_than)
+        .order_by(Notification.id).limit(limit)))

@@ -49,3 +49,13 @@ def warn_admins_of_uncovered_calendar() -> list[int]:
         told.append(year)
     db.session.commit()
     return told
+
+
+@shared_task
+def mail_unmailed_notifications() -> int:
+    """Every 15 minutes (beat): queue again the mail of notifications whose first task was lost."""
+    ids = notifications.unmailed(clock.now())
+    db.session.commit()
+    for notification_id in ids:
+        mail_notification.delay(notification_id)
+    return len(ids)

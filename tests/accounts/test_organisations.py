@@ -182,3 +182,19 @@ def test_add_user_refuses_a_role_of_another_kind(demo):
         organisations.add_user(demo["admin"], org, username="x1", name="x", email="x1@example.cn", role="admin",
                                password="a-good-pass-1", now=clock.now())
     assert refused.value.code == "role_not_allowed"
+
+
+def test_the_registrant_is_told_the_decision_with_its_reason(app, client, login, demo):
+    import email
+    import email.policy
+    from pathlib import Path
+
+    from core.models import Notification
+    client.post("/register", data=registration())
+    org = db.session.query(Organisation).filter_by(credit_code=VALID_CODE).one()
+    login("centre").post(f"/approvals/{org.id}", data={"action": "reject", "reason": "营业执照不清晰"})
+    note = db.session.query(Notification).filter_by(user_id=org.users[0].id).one()
+    assert "rejected" in note.title and "营业执照不清晰" in note.body
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+             for p in Path(app.config["MAIL_FOLDER"]).glob("*.eml")]
+    assert [m["To"] for m in mails] == ["new@example.cn"]

@@ -311,3 +311,16 @@ def test_two_overlapping_ticks_send_a_warning_once(app, demo):
     assert sum(results) == 5  # between them, each warning once
     assert count(Notification) == 5
     assert len(mails(app)) == 5
+
+
+def test_a_notification_whose_mail_was_lost_is_mailed_by_the_sweep(app, demo, monkeypatch):
+    from core.models import Notification
+    from core.tasks import mail_unmailed_notifications
+    monkeypatch.setattr(notifications, "_enqueue_mail", lambda _id: None)  # broker down: the task never ran
+    notifications.notify([demo["bidder1"].id], "test", "Lost mail", "body", "/", clock.now())
+    db.session.commit()
+    assert mail_unmailed_notifications.delay().get() == 0  # too recent: its own task may still come
+    with time_machine.travel(clock.now() + timedelta(minutes=11)):
+        assert mail_unmailed_notifications.delay().get() == 1
+    db.session.commit()
+    assert db.session.scalars(db.select(Notification.emailed_at)).one() is not None
