@@ -2,6 +2,8 @@
 import base64
 from datetime import timedelta
 
+import segno
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -133,9 +135,9 @@ def second_factor_setup():
         else:
             session.pop("totp_setup", None)
             return _finish_login(user)
-    return render_template("accounts/code_setup.html", form=form,
-                           secret=base64.b32encode(secret).decode(),
-                           uri=auth.provisioning_uri(user, secret))
+    uri = auth.provisioning_uri(user, secret)
+    return render_template("accounts/code_setup.html", form=form, secret=base64.b32encode(secret).decode(),
+                           uri=uri, qr=segno.make(uri, error="m").svg_data_uri(scale=5))
 
 
 @accounts_bp.post("/logout")

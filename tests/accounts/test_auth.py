@@ -116,6 +116,7 @@ def test_a_role_that_needs_a_second_factor_sets_it_up_at_first_sign_in(app, demo
     client = app.test_client()
     assert sign_in(client, "centre").location.endswith("/login/code/setup")
     page = client.get("/login/code/setup")
+    assert 'id="totp-qr"' in page.text and "data:image/svg+xml" in page.text  # scannable by a phone
     secret = base64.b32decode(re.search(r'id="totp-secret">([A-Z2-7=]+)<', page.text).group(1))
     code = TOTP(secret, 6, SHA1(), 30).generate(clock.now().timestamp()).decode()
     assert client.post("/login/code/setup", data={"code": code}).status_code == 302
