@@ -40,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["CELERY"].setdefault("beat_schedule", {
         "housekeeping": {"task": "accounts.tasks.housekeeping", "schedule": HOUSEKEEPING_EVERY},
         "unmailed-notifications": {"task": "core.tasks.mail_unmailed_notifications", "schedule": HOUSEKEEPING_EVERY},
-        "journal-checkpoint": {"task": "core.journal_tasks.journal_checkpoint", "schedule": CHECKPOINT_EVERY},
+        "journal-checkpoint": {"task": "core.tasks.journal_checkpoint", "schedule": CHECKPOINT_EVERY},
         "calendar-coverage": {"task": "core.tasks.warn_admins_of_uncovered_calendar", "schedule": timedelta(days=1)},
         "deadline-warnings": {"task": "core.tasks.send_due_warnings", "schedule": timedelta(minutes=1)},
     })
@@ -77,7 +77,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     import accounts.tasks  # noqa: F401  (registers the tasks with Celery)
     import core.models  # noqa: F401  (the kernel tables)
-    import core.journal_tasks  # noqa: F401
     import core.tasks  # noqa: F401
 
     from accounts.cli import demo_cli, regions_cli, users_cli

@@ -11,7 +11,7 @@ from accounts.models import Organisation, User
 from core import clock, journal
 from core.db import get_or_404
 from core.extensions import db
-from core.journal_tasks import verify_journal
+from core.tasks import verify_journal
 from core.models import Checkpoint, JournalEntry, JournalVerification
 from core.permissions import area_required
 from supervision.views import supervision_bp

@@ -65,7 +65,7 @@ def test_a_checkpoint_is_signed_on_demand_and_the_export_verifies_without_our_co
 
 
 def test_the_beat_task_signs_only_when_the_head_moved(app, demo):
-    from core.journal_tasks import journal_checkpoint
+    from core.tasks import journal_checkpoint
     journal.record("test.event", "thing", 1, now=clock.now())
     db.session.commit()
     first = journal_checkpoint.delay().get()
