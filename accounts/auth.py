@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from flask import current_app
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from accounts.models import ApiToken, LoginSession, PasswordReset, User, token_digest
+from accounts.models import ApiToken, FailedSignIn, LoginSession, PasswordReset, User, token_digest
 from core import journal, settings
 from core.crypto import secretbox
 from core.errors import DomainError
@@ -24,6 +24,8 @@ TOTP_STEP = 30
 TOTP_DIGITS = 6
 TOTP_ISSUER = "GGZY"
 RESET_VALID_FOR = timedelta(hours=1)
+ADDRESS_WINDOW = timedelta(minutes=15)
+ADDRESS_LIMIT = 50  # failed sign-ins from one address within the window
 MIN_PASSWORD_LENGTH = 10
 # A hash to check against when the username is unknown, so the answer takes as long either way.
 _DUMMY_HASH = None
@@ -50,13 +52,26 @@ def _wait_after(failures: int, slow_after: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (failures - slow_after), 900))
 
 
-def authenticate(username: str, password: str, now: datetime) -> User:
-    """Check a password. Repeated failures make each next attempt wait, then lock the account."""
+def _address_refused(ip: str, now: datetime) -> None:
+    window = now - ADDRESS_WINDOW
+    failures = db.session.scalar(select(func.count()).select_from(FailedSignIn).where(
+        FailedSignIn.ip_address == ip, FailedSignIn.at > window))
+    if failures >= ADDRESS_LIMIT:
+        raise SignInRefused("address_throttled", _("Too many failed sign-ins from your network. "
+                                                   "Try again in a quarter of an hour."), 429)
+
+
+def authenticate(username: str, password: str, now: datetime, ip: str = "") -> User:
+    """Check a password. Repeated failures make each next attempt wait, then lock the account; many
+    failures from one address, whatever the accounts, make that address wait."""
     global _DUMMY_HASH
+    _address_refused(ip, now)
     user = db.session.scalars(select(User).where(User.username == username.strip())).first()
     if user is None:
         _DUMMY_HASH = _DUMMY_HASH or hash_password(secrets.token_hex(8))
         check_password_hash(_DUMMY_HASH, password)
+        db.session.add(FailedSignIn(ip_address=ip, at=now))
+        db.session.flush()
         raise SignInRefused("credentials_invalid", _("The username or password is wrong."))
     if user.locked:
         raise SignInRefused("account_locked", _("This account is locked after too many failed sign-ins. "
@@ -64,6 +79,7 @@ def authenticate(username: str, password: str, now: datetime) -> User:
     if user.locked_until and now < user.locked_until:
         raise SignInRefused("signin_throttled", _("Too many failed sign-ins. Wait a moment and try again."), 429)
     if not check_password_hash(user.password_hash, password):
+        db.session.add(FailedSignIn(ip_address=ip, at=now))
         user.failed_logins += 1
         lock_after = settings.value("accounts.lock_after_failures", now)
         slow_after = settings.value("accounts.slow_after_failures", now)
@@ -220,6 +236,8 @@ def purge_expired(now: datetime) -> dict:
         "sessions": db.session.execute(delete(LoginSession).where(LoginSession.expires_at <= now)).rowcount,
         "password_resets": db.session.execute(delete(PasswordReset).where(
             or_(PasswordReset.expires_at <= now, PasswordReset.used_at.is_not(None)))).rowcount,
+        "failed_sign_ins": db.session.execute(delete(FailedSignIn).where(
+            FailedSignIn.at <= now - ADDRESS_WINDOW)).rowcount,
         "api_tokens": db.session.execute(delete(ApiToken).where(
             or_(ApiToken.expires_at <= month_ago, ApiToken.revoked_at <= month_ago))).rowcount,
     }

@@ -163,3 +163,13 @@ class PasswordReset(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FailedSignIn(db.Model):
+    """One failed sign-in from an address: many in a short time, whatever the usernames, slow that address
+    down (password spraying tries one password on many accounts, which per-account locking never sees)."""
+
+    __tablename__ = "failed_sign_in"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip_address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -86,7 +86,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = auth.authenticate(form.username.data, form.password.data, clock.now())
+            user = auth.authenticate(form.username.data, form.password.data, clock.now(), _client()[0])
         except DomainError as error:
             db.session.commit()  # keep the failure count
             flash(error.message, "danger")

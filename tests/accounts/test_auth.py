@@ -173,3 +173,18 @@ def test_passwords_are_stored_only_hashed(demo):
     user = db.session.get(User, demo["bidder1"].id)
     assert "demo-pass-2026" not in user.password_hash
     assert user.password_hash.startswith("pbkdf2:")
+
+
+def test_many_failures_from_one_address_slow_that_address_whatever_the_accounts(client, demo):
+    """Password spraying: one password tried on many accounts never locks any of them."""
+    from accounts.auth import ADDRESS_LIMIT
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        for i in range(ADDRESS_LIMIT):
+            assert sign_in(client, f"someone{i}", "Spring2026!").status_code == 401
+        refused = sign_in(client, "bidder1")
+        assert refused.status_code == 429 and "from your network" in refused.text
+        other_network = client.application.test_client()
+        other_network.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+        assert sign_in(other_network, "bidder1").status_code == 302
+        traveller.shift(timedelta(minutes=16))
+        assert sign_in(client, "bidder1").status_code == 302
