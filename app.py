@@ -45,6 +45,11 @@ def create_app(config: dict | None = None) -> Flask:
         "deadline-warnings": {"task": "core.tasks.send_due_warnings", "schedule": timedelta(minutes=1)},
     })
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True, compare_type=True)

@@ -91,6 +91,8 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE",
                                        os.environ.get("BASE_URL", "").startswith("https://")),
+        # Behind N reverse proxies, the client's address comes from X-Forwarded-For (journal, throttling).
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "120")),
         "PASSWORD_HASH_METHOD": "scrypt:32768:8:1",
         "BOOTSTRAP_SERVE_LOCAL": True,

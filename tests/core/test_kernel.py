@@ -96,3 +96,21 @@ def test_language_and_care_mode_switches_remember_the_choice(client):
 def test_switches_never_send_a_person_to_another_site(client):
     answer = client.post("/language", data={"lang": "en", "next": "https://evil.example/"})
     assert answer.location == "/"
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(app, monkeypatch, database_url):
+    from app import create_app
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    try:
+        proxied = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    finally:  # a second app makes its Celery the default: give the suite's (eager) one back
+        app.extensions["celery"].set_default()
+        app.extensions["celery"].set_current()
+
+    @proxied.get("/test-address")
+    def address():
+        from flask import request
+        return request.remote_addr
+
+    answer = proxied.test_client().get("/test-address", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert answer.text == "203.0.113.7"
