@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from core.crypto.canonical import canonical, utc_iso
 from core.extensions import db
 from core.models import Checkpoint, JournalEntry, JournalHead
+from core.oncommit import within
 
 GENESIS = "0" * 64
 _PENDING = "journal_pending"
@@ -41,7 +42,8 @@ def record(action: str, subject_type: str, subject_id, payload: dict | None = No
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback, even before any SQL, drops the queued entry
-    session.info.setdefault(_PENDING, []).append({
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((transaction, {
         "time": utc_iso(now),
         "recorded_at": now,
         "actor": actor.id if actor is not None else None,
@@ -51,7 +53,7 @@ def record(action: str, subject_type: str, subject_id, payload: dict | None = No
         "action": action,
         "subject": {"type": subject_type, "id": str(subject_id)},
         "payload": payload or {},
-    })
+    }))
 
 
 def _body(entry: dict, seq: int, prev: str) -> bytes:
@@ -83,7 +85,7 @@ def _row(entry: dict) -> dict:
 
 @event.listens_for(Session, "before_commit")
 def _chain(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
+    pending = [entry for _transaction, entry in session.info.pop(_PENDING, [])]
     if not pending:
         return
     connection = session.connection()
@@ -106,8 +108,10 @@ def _chain(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop(session: Session, previous_transaction) -> None:
-    if not previous_transaction.nested:  # the change is gone, so is its entry
-        session.info.pop(_PENDING, None)
+    """The change is gone, so is its entry: a rolled-back savepoint drops the entries recorded inside it."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [(t, e) for t, e in pending if not within(t, previous_transaction)]
 
 
 def head() -> tuple[int, str]:

@@ -39,7 +39,8 @@ def pending(session: Session | None = None) -> int:
     return len(session.info.get(KEY, ()))
 
 
-def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+def within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    """Whether ``transaction`` is ``ancestor`` or nested inside it."""
     while transaction is not None:
         if transaction is ancestor:
             return True
@@ -63,7 +64,7 @@ def _run(session: Session) -> None:
 def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
     callbacks = session.info.get(KEY)
     if callbacks:
-        session.info[KEY] = [(t, c) for t, c in callbacks if not _within(t, previous_transaction)]
+        session.info[KEY] = [(t, c) for t, c in callbacks if not within(t, previous_transaction)]
 
 
 @event.listens_for(Session, "after_transaction_end")

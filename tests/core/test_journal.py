@@ -327,3 +327,13 @@ def test_an_entry_stored_without_being_chained_is_named(app):
     db.session.commit()
     verdict = journal.verify()
     assert (verdict.first_bad_seq, verdict.reason) == (-7, "entry_unchained")
+
+
+def test_a_rolled_back_savepoint_drops_only_its_own_entries(app):
+    journal.record("test.kept", "thing", 1, now=clock.now())
+    savepoint = db.session.begin_nested()
+    journal.record("test.dropped", "thing", 2, now=clock.now())
+    savepoint.rollback()
+    db.session.commit()
+    assert [e.action for e in entries()] == ["test.kept"]
+    assert journal.verify().ok
