@@ -110,6 +110,11 @@ def _totp(secret: bytes) -> TOTP:
     return TOTP(secret, TOTP_DIGITS, SHA1(), TOTP_STEP, enforce_key_length=False)
 
 
+def current_code(secret: bytes, now: datetime) -> str:
+    """The code an authenticator app shows now for ``secret`` (for the demo command and tests)."""
+    return _totp(secret).generate(now.timestamp()).decode()
+
+
 def new_totp_secret() -> bytes:
     return secrets.token_bytes(20)
 

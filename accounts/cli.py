@@ -1,7 +1,10 @@
 import click
 from flask.cli import AppGroup
 
-from accounts import demo
+from sqlalchemy import select
+
+from accounts import auth, demo, organisations, regions
+from accounts.models import User
 from core import clock
 from core.extensions import db
 
@@ -22,20 +25,17 @@ def demo_load():
 @click.argument("username")
 def demo_code(username):
     """Print the current second-factor code of a demo account (for demos without an authenticator app)."""
-    from cryptography.hazmat.primitives.hashes import SHA1
-    from cryptography.hazmat.primitives.twofactor.totp import TOTP
     seeds = {u[0]: u[4] for u in demo.USERS if u[4]}
     if username not in seeds:
         raise click.ClickException(f"{username} is not a demo account with a second factor: {', '.join(seeds)}")
-    now = clock.now().timestamp()
-    click.echo(TOTP(seeds[username], 6, SHA1(), 30).generate(now).decode())
+    click.echo(auth.current_code(seeds[username], clock.now()))
 
 
 @regions_cli.command("load")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
 def regions_load(path):
     """Load or update administrative divisions from a CSV (code,name_zh,name_en,parent_code)."""
-    count = demo.load_regions(path) if path else demo.load_regions()
+    count = regions.load(path) if path else regions.load()
     db.session.commit()
     click.echo(f"{count} regions loaded.")
 
@@ -43,12 +43,10 @@ def regions_load(path):
 @users_cli.command("unlock")
 @click.argument("username")
 def unlock(username):
-    """Unlock an account locked after failed sign-ins."""
-    from sqlalchemy import select
-    from accounts.models import User
+    """Unlock an account locked after failed sign-ins (journaled, with no actor: the operator's shell)."""
     user = db.session.scalars(select(User).where(User.username == username)).first()
     if user is None:
         raise click.ClickException(f"No user {username}.")
-    user.locked, user.locked_until, user.failed_logins = False, None, 0
+    organisations.unlock(None, user, clock.now())
     db.session.commit()
     click.echo(f"{username} unlocked.")

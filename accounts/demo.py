@@ -1,17 +1,14 @@
 """Demo organisations and users for every role: the same on every run, documented in the README."""
 import base64
-import csv
-from pathlib import Path
 
 from sqlalchemy import select
 
-from accounts import auth, credit_code
-from accounts.models import OrgKind, Organisation, Region, User
+from accounts import auth, credit_code, regions
+from accounts.models import OrgKind, Organisation, User
 from core.extensions import db
 from core.permissions import Role
 
 DEMO_PASSWORD = "demo-pass-2026"
-REGIONS_CSV = Path(__file__).resolve().parent.parent / "core" / "data" / "regions.csv"
 
 # (name, first 17 characters of the credit code, kind, region)
 ORGANISATIONS = [
@@ -47,22 +44,9 @@ def totp_key(seed: bytes) -> str:
     return base64.b32encode(seed).decode()
 
 
-def load_regions(path: Path = REGIONS_CSV) -> int:
-    count = 0
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            region = db.session.get(Region, row["code"]) or Region(code=row["code"])
-            region.name_zh, region.name_en = row["name_zh"], row["name_en"]
-            region.parent_code = row["parent_code"] or None
-            db.session.add(region)
-            count += 1
-    db.session.flush()
-    return count
-
-
 def load(now) -> list[User]:
     """Idempotent: existing demo records are left as they are."""
-    load_regions()
+    regions.load()
     orgs = []
     for name, first17, kind, region in ORGANISATIONS:
         code = credit_code.complete(first17)

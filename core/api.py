@@ -1,10 +1,11 @@
 """What every /api/v1 route shares: JSON errors, Idempotency-Key replay, the OpenAPI document."""
 from flask_babel import gettext as _
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Response, current_app, jsonify, make_response, request
+from flask_login import current_user
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -58,7 +59,6 @@ def creating(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        from flask_login import current_user
         key = request.headers.get("Idempotency-Key")
         if key is None:
             response = make_response(view(*args, **kwargs))
@@ -97,7 +97,6 @@ def creating(view):
 
 
 def purge_idempotency_records(now: datetime) -> int:
-    from datetime import timedelta
     result = db.session.execute(delete(IdempotencyRecord).where(
         IdempotencyRecord.created_at < now - timedelta(hours=IDEMPOTENCY_TTL_HOURS)))
     return result.rowcount or 0

@@ -8,11 +8,10 @@ from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Optional
 
-from core import clock, workdays
+from core import clock, directory, workdays
 from core.extensions import db
 from core.permissions import Role, roles_required
 
@@ -61,16 +60,6 @@ def _months(year: int, infos: list[workdays.DayInfo]) -> list[dict]:
     return months
 
 
-def _names_of(user_ids) -> dict[int, str]:
-    """Who changed the rows, read from the user table by name: the kernel imports no blueprint."""
-    users = db.metadata.tables.get("user")
-    ids = {i for i in user_ids if i is not None}
-    if users is None or not ids:
-        return {}
-    return {row.id: row.name for row in db.session.execute(
-        select(users.c.id, users.c.name).where(users.c.id.in_(ids)))}
-
-
 @calendar_bp.get("")
 @roles_required(Role.ADMIN)
 def year_page():
@@ -95,7 +84,7 @@ def year_page():
     return render_template(
         "calendar/year.html", year=year, today=today, years=range(today.year - 1, today.year + 3),
         coverage=workdays.coverage(year), coverage_labels=COVERAGE_LABELS, months=_months(year, infos),
-        weekdays=weekdays, rows=rows, by_day=by_day, changers=_names_of(r.changed_by_id for r in rows),
+        weekdays=weekdays, rows=rows, by_day=by_day, changers=directory.names(r.changed_by_id for r in rows),
         uncovered=workdays.uncovered_years(today.year, today.year + 1), chinese=chinese,
         special=[info for info in infos if info.is_special or info.source == workdays.ADMIN],
         form=form, remove_form=RemoveForm(), import_form=ImportForm(), kind_labels=KIND_LABELS,

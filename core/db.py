@@ -1,6 +1,7 @@
 """Database helpers: SQLite set up for several writing processes, and small model mixins."""
 from datetime import timezone
 
+from flask import abort
 from sqlalchemy import DateTime, Numeric, TypeDecorator, event
 from sqlalchemy.engine import Engine
 
@@ -56,7 +57,6 @@ INT_RANGE = range(-2**31, 2**31)  # Integer primary keys: an id outside can name
 
 
 def get_or_404(model, ident):
-    from flask import abort
     if isinstance(ident, int) and ident not in INT_RANGE:
         abort(404)
     obj = db.session.get(model, ident)

@@ -7,6 +7,8 @@ from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from core.extensions import db
+
 
 class DomainError(Exception):
     status = 422
@@ -80,7 +82,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        from core.extensions import db
         db.session.rollback()
         if wants_json():
             response = error_json(error.code, error.message, error.status)
@@ -105,7 +106,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        from core.extensions import db
         app.logger.exception("unhandled error")
         db.session.rollback()
         code, message = _http_reasons()[500]

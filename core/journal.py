@@ -1,10 +1,12 @@
 """The journal: an append-only, hash-chained log of every state change.
 
-A service calls ``record(...)`` inside the transaction of the change. The entry is only queued then;
-it is chained when the session commits (SQLAlchemy's ``before_commit``): the single ``journal_head`` row
-is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's write transactions are exclusive already),
-the queued entries get the next sequence numbers and hashes, and the head moves — so the head is locked
-only from that moment to the commit, and no two entries ever share a predecessor.
+A service calls ``record(...)`` inside the transaction of the change. The entry is only queued then, and
+chained when the session commits, so the single ``journal_head`` row is locked only for a moment and no two
+entries ever share a predecessor:
+
+- on PostgreSQL ``before_commit`` inserts it with placeholders, and a deferred trigger (migration 0004)
+  locks the head and chains it inside COMMIT itself;
+- on SQLite, whose write transactions are exclusive already, ``before_commit`` chains it in Python.
 
 Each entry's RFC 8785 body is the source of truth; its SHA-256 is the entry's hash, and the body names
 the previous entry's hash (``prev``). docs/formats.md describes the bytes.
@@ -19,12 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from core.crypto.canonical import canonical, utc_iso
 from core.extensions import db
-from core.models import Checkpoint, JournalEntry, JournalHead
+from core import seal
+from core.models import Checkpoint, JournalEntry, JournalHead, PlatformKey
 from core.oncommit import within
 
 GENESIS = "0" * 64
@@ -34,7 +38,7 @@ _PENDING = "journal_pending"
 def record(action: str, subject_type: str, subject_id, payload: dict | None = None, *, actor=None,
            now: datetime, organisation_id: int | None = None) -> None:
     """Queue one entry in the current transaction (chained at commit, dropped on rollback)."""
-    ip, agent = "", "task" if not has_request_context() else ""
+    ip, agent = "", "task"  # the worker or a command
     if has_request_context():
         ip, agent = request.remote_addr or "", request.headers.get("User-Agent", "")[:300]
     if organisation_id is None and actor is not None:
@@ -120,6 +124,21 @@ def head() -> tuple[int, str]:
 
 # Verification ---------------------------------------------------------------------------------------
 
+# What each reason code means, for the people reading a verification (the CLI prints the code and detail).
+REASONS = {
+    "hash_mismatch": _l("the stored hash is not the SHA-256 of the entry's body"),
+    "body_invalid": _l("the entry's body is not JSON"),
+    "entry_out_of_place": _l("the entry is stored under another sequence number than its body names"),
+    "chain_broken": _l("the entry does not name the previous entry's hash"),
+    "column_mismatch": _l("a column disagrees with the entry's body"),
+    "entry_missing": _l("an entry is missing"),
+    "entry_unchained": _l("an entry was stored without being chained"),
+    "head_mismatch": _l("the head does not name the last entry's hash"),
+    "checkpoint_mismatch": _l("a signed checkpoint names another hash for this entry"),
+    "checkpoint_signature": _l("a checkpoint's seal signature does not verify"),
+}
+
+
 @dataclass
 class Verdict:
     checked: int
@@ -172,7 +191,7 @@ _VERIFY_BATCH = text("SELECT seq, recorded_at, actor_id, organisation_id, ip_add
 # compares it with the stored body: equal bytes mean every column agrees with the body. The verifier then
 # reads only seq, body, prev_hash, hash and that flag; a row that differs is read whole and checked in
 # Python, which names the column.
-_VERIFY_BATCH_PG = text("""
+_VERIFY_STREAM_PG = """
 SELECT seq, body, prev_hash, hash, body = '{"action":' || to_json(action)::text
     || ',"actor":' || COALESCE(actor_id::text, 'null') || ',"ip":' || to_json(ip_address)::text
     || ',"organisation":' || COALESCE(organisation_id::text, 'null') || ',"payload":' || payload
@@ -180,10 +199,8 @@ SELECT seq, body, prev_hash, hash, body = '{"action":' || to_json(action)::text
     || ',"type":' || to_json(subject_type)::text || '},"time":"'
     || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
     || '","user_agent":' || to_json(user_agent)::text || '}'
-FROM journal_entry WHERE seq >= :first AND seq <= :last ORDER BY seq LIMIT :size
-""")
-_VERIFY_STREAM_PG = str(_VERIFY_BATCH_PG).replace(":first", "%(first)s").replace(
-    ":last", "%(last)s").replace(" LIMIT :size", "")
+FROM journal_entry WHERE seq >= %(first)s AND seq <= %(last)s ORDER BY seq
+"""
 _VERIFY_ONE = text(str(_VERIFY_BATCH).replace("WHERE seq >= :first AND seq <= :last ORDER BY seq LIMIT :size",
                                                "WHERE seq = :seq"))
 
@@ -265,14 +282,13 @@ def verify(batch: int = 5000, progress=None) -> Verdict:
     Entries are read in batches by sequence number, each batch in a short transaction of its own (the
     journal only grows, so nothing read can change); ``progress(checked, total)`` is called between
     batches and may commit — the page that shows progress uses that."""
-    from core import seal
     total, head_hash = head()
     checkpoints = {c.seq: c for c in db.session.scalars(select(Checkpoint))}
-    for checkpoint in checkpoints.values():
-        if not seal.verify(checkpoint.body.encode(), checkpoint.signature, checkpoint_certificate(checkpoint)):
-            return Verdict(0, checkpoint.seq, "checkpoint_signature", f"checkpoint {checkpoint.id}")
-        if checkpoint.seq > total:
-            return Verdict(0, checkpoint.seq, "entry_missing", "a signed checkpoint names an entry beyond the head")
+    for signed in checkpoints.values():
+        if not seal.verify(signed.body.encode(), signed.signature, checkpoint_certificate(signed)):
+            return Verdict(0, signed.seq, "checkpoint_signature", f"checkpoint {signed.id}")
+        if signed.seq > total:
+            return Verdict(0, signed.seq, "entry_missing", "a signed checkpoint names an entry beyond the head")
     unchained = db.session.scalar(select(func.min(JournalEntry.seq)))
     if unchained is not None and unchained < 1:
         return Verdict(0, unchained, "entry_unchained", "an entry was stored without being chained")
@@ -297,9 +313,9 @@ def verify(batch: int = 5000, progress=None) -> Verdict:
                     if problem:
                         problem.checked = checked
                         return problem
-                checkpoint = checkpoints.get(seq)
-                if checkpoint is not None and checkpoint.head_hash != digest:
-                    return Verdict(checked, seq, "checkpoint_mismatch", f"checkpoint {checkpoint.id} signed another hash")
+                signed = checkpoints.get(seq)
+                if signed is not None and signed.head_hash != digest:
+                    return Verdict(checked, seq, "checkpoint_mismatch", f"checkpoint {signed.id} signed another hash")
                 prev, expected_seq, checked = digest, seq + 1, checked + 1
             db.session.commit()
             if progress:
@@ -314,13 +330,11 @@ def verify(batch: int = 5000, progress=None) -> Verdict:
 # Signed checkpoints -----------------------------------------------------------------------------------
 
 def checkpoint_certificate(checkpoint: Checkpoint) -> str:
-    from core.models import PlatformKey
     return db.session.get(PlatformKey, checkpoint.key_id).certificate_pem
 
 
 def checkpoint(now: datetime, force: bool = False) -> Checkpoint | None:
     """Sign the current head with the platform seal (skipped when nothing changed since the last one)."""
-    from core import seal
     seq, digest = head()
     last = db.session.scalars(select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1)).first()
     if not force and (seq == 0 or (last is not None and last.seq == seq)):
@@ -328,7 +342,7 @@ def checkpoint(now: datetime, force: bool = False) -> Checkpoint | None:
     key = seal.ensure(now)
     body = canonical({"type": "journal-checkpoint", "seq": seq, "head": digest, "time": utc_iso(now),
                       "certificate": key.certificate_sha256})
-    signature, key = seal.sign(body, now)
+    signature = seal.sign(key, body)
     row = Checkpoint(seq=seq, head_hash=digest, signed_at=now, key_id=key.id, body=body.decode(),
                      signature=signature)
     db.session.add(row)
@@ -336,13 +350,8 @@ def checkpoint(now: datetime, force: bool = False) -> Checkpoint | None:
     return row
 
 
-def count() -> int:
-    return db.session.scalar(select(func.count()).select_from(JournalEntry))
-
-
 def export_lines():
     """The journal as JSON Lines: certificates, signed checkpoints, then every entry (docs/formats.md)."""
-    from core.models import PlatformKey
     for key in db.session.scalars(select(PlatformKey).order_by(PlatformKey.id)):
         yield json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n"
     for c in db.session.scalars(select(Checkpoint).order_by(Checkpoint.id)):

@@ -16,9 +16,9 @@ from functools import partial
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import Select, column, func, select, table, update
+from sqlalchemy import Select, func, select, update
 
-from core import mail
+from core import directory, mail
 from core.extensions import db
 from core.models import DeadlineWarning, Notification
 from core.oncommit import after_commit
@@ -33,8 +33,6 @@ WARNINGS_PER_TICK = 1000
 TITLE_LENGTH = Notification.__table__.c.title.type.length
 LINK_LENGTH = Notification.__table__.c.link.type.length
 
-# The accounts table, read without importing the accounts package (core imports no blueprint).
-_users = table("user", column("id"), column("email"))
 
 
 def _user_ids(user_ids: Iterable[int]) -> list[int]:
@@ -87,8 +85,8 @@ def mail_one(notification_id: int, now: datetime) -> bool:
     after: a second run, even a concurrent one, finds it claimed and sends nothing, and a failed send
     leaves it unclaimed for the retry."""
     row = db.session.execute(
-        select(Notification.title, Notification.body, Notification.link, _users.c.email)
-        .join(_users, _users.c.id == Notification.user_id)
+        select(Notification.title, Notification.body, Notification.link, directory.users.c.email)
+        .join(directory.users, directory.users.c.id == Notification.user_id)
         .where(Notification.id == notification_id, Notification.emailed_at.is_(None))).one_or_none()
     if row is None or not row.email:
         return False

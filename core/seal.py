@@ -79,10 +79,9 @@ def rotate(now: datetime) -> PlatformKey:
     return _issue_seal(current("ca"), now)
 
 
-def sign(data: bytes, now: datetime) -> tuple[bytes, PlatformKey]:
-    """ECDSA P-256 with SHA-256 over ``data``; the signature is DER-encoded."""
-    seal = ensure(now)
-    return _private_key(seal).sign(data, ec.ECDSA(hashes.SHA256())), seal
+def sign(key: PlatformKey, data: bytes) -> bytes:
+    """ECDSA P-256 with SHA-256 over ``data`` with the seal ``key`` (from ``ensure``); DER-encoded."""
+    return _private_key(key).sign(data, ec.ECDSA(hashes.SHA256()))
 
 
 def verify(data: bytes, signature: bytes, certificate_pem: str) -> bool:

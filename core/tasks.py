@@ -2,7 +2,7 @@
 from celery import shared_task
 from sqlalchemy import update
 
-from core import clock, journal, mail, notifications
+from core import clock, journal, mail, notifications, workdays
 from core.extensions import db
 from core.models import JournalVerification
 
@@ -30,25 +30,8 @@ def send_due_warnings() -> int:
 
 @shared_task
 def warn_admins_of_uncovered_calendar() -> list[int]:
-    """Daily (beat): tell the administrators, once per year, that a year (this one or next) has no holiday
-    table, so that working days there are counted Monday to Friday until they enter it."""
-    from flask_babel import gettext as _
-    from sqlalchemy import select
-
-    from core import workdays
-    from core.models import Notification
-    users = db.metadata.tables["user"]  # the kernel reads the table; it imports no blueprint
-    admins = list(db.session.scalars(select(users.c.id).where(users.c.role == "admin", users.c.status == "active")))
-    told = []
-    for year in workdays.warn_admins_of_uncovered_years(clock.now()):
-        kind = f"calendar_uncovered:{year}"
-        if db.session.scalars(select(Notification.id).where(Notification.kind == kind)).first():
-            continue
-        notifications.notify(admins, kind, _("Enter the holidays of %(year)s", year=year),
-                             _("No holiday table covers %(year)s yet, so working days in %(year)s are counted "
-                               "Monday to Friday. Enter the State Council's holidays and adjusted workdays.",
-                               year=year), f"/admin/calendar?year={year}", clock.now())
-        told.append(year)
+    """Daily (beat): tell the administrators of a year with no holiday table, once per year."""
+    told = workdays.warn_admins_of_uncovered_years(clock.now())
     db.session.commit()
     return told
 

@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 from sqlalchemy import text
 
+from core import clock, seal
 from core.extensions import db
 from core.permissions import ROLE_HOME
 
@@ -57,7 +58,6 @@ def _pem_response(text: str):
 @core_bp.get("/seal/certificate.pem")
 def seal_certificate():
     """The current platform seal certificate, public: anyone can verify what the platform signs."""
-    from core import clock, seal
     key = seal.ensure(clock.now())
     db.session.commit()
     return _pem_response(key.certificate_pem)
@@ -66,13 +66,11 @@ def seal_certificate():
 @core_bp.get("/seal/certificates.pem")
 def seal_certificates():
     """Every seal certificate ever used, retired ones included, oldest first."""
-    from core import seal
     return _pem_response("".join(k.certificate_pem for k in seal.certificates("seal")))
 
 
 @core_bp.get("/seal/ca.pem")
 def seal_ca():
-    from core import clock, seal
     seal.ensure(clock.now())
     db.session.commit()
     return _pem_response("".join(k.certificate_pem for k in seal.certificates("ca")))

@@ -27,11 +27,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core import clock, journal
+from core import clock, directory, journal, notifications
 from core.clock import SHANGHAI
 from core.errors import DomainError
 from core.extensions import db
-from core.models import CalendarDay
+from core.models import CalendarDay, Notification
 
 # Where an answer comes from (also the coverage of a year).
 LIBRARY = "library"  # chinese-calendar
@@ -236,9 +236,21 @@ def uncovered_years(from_year: int, to_year: int) -> list[int]:
 
 
 def warn_admins_of_uncovered_years(now: datetime) -> list[int]:
-    """The uncovered years among this year and next (Beijing time), for a beat task to tell the admins."""
+    """Tell the administrators, once per year, of each uncovered year among this one and next (Beijing
+    time), so that they enter its holidays. Returns the years told now. Flushes, never commits."""
     year = clock.local(now).year
-    return uncovered_years(year, year + 1)
+    told = []
+    for uncovered in uncovered_years(year, year + 1):
+        kind = f"calendar_uncovered:{uncovered}"
+        if db.session.scalars(select(Notification.id).where(Notification.kind == kind)).first():
+            continue
+        notifications.notify(
+            directory.active_ids_with_role("admin"), kind, _("Enter the holidays of %(year)s", year=uncovered),
+            _("No holiday table covers %(year)s yet, so working days in %(year)s are counted Monday to Friday. "
+              "Enter the State Council's holidays and adjusted workdays.", year=uncovered),
+            f"/admin/calendar?year={uncovered}", now)
+        told.append(uncovered)
+    return told
 
 
 # Admin maintenance: services that flush and never commit.

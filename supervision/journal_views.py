@@ -74,7 +74,8 @@ def start_verification():
 @supervision_bp.get("/journal/verifications/<int:run_id>")
 @area_required("supervision")
 def verification(run_id: int):
-    return render_template("supervision/verification.html", run=get_or_404(JournalVerification, run_id))
+    return render_template("supervision/verification.html", run=get_or_404(JournalVerification, run_id),
+                           reasons=journal.REASONS)
 
 
 @supervision_bp.get("/journal/verifications/<int:run_id>.json")

@@ -91,7 +91,7 @@ def app(database_url, instance_dir):
     from flask_migrate import upgrade
 
     from app import create_app
-    from accounts.demo import load_regions
+    from accounts import regions
     from core.extensions import db
 
     app = create_app({
@@ -105,7 +105,7 @@ def app(database_url, instance_dir):
     app.extensions["celery"].conf.update(task_always_eager=True, task_eager_propagates=True)
     with app.app_context():
         upgrade()
-        load_regions()
+        regions.load()
         db.session.commit()
     yield app
     with app.app_context():
@@ -164,13 +164,10 @@ def client(app):
 
 
 def totp_now(username: str, at=None) -> str:
-    from cryptography.hazmat.primitives.hashes import SHA1
-    from cryptography.hazmat.primitives.twofactor.totp import TOTP
-
+    from accounts.auth import current_code
     from accounts.demo import USERS
     from core import clock
-    seed = {u[0]: u[4] for u in USERS}[username]
-    return TOTP(seed, 6, SHA1(), 30).generate((at or clock.now()).timestamp()).decode()
+    return current_code({u[0]: u[4] for u in USERS}[username], at or clock.now())
 
 
 @pytest.fixture

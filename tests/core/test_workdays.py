@@ -179,13 +179,18 @@ def test_admin_rows_are_read_in_one_query_per_call_not_one_per_day(demo):
 
 
 def test_the_uncovered_years_for_the_admins_are_this_year_and_next(demo):
-    assert workdays.warn_admins_of_uncovered_years(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI)) == [2027]
-    # 31 Dec 2026 16:30 UTC is already 2027 in Beijing: 2027 and 2028.
-    assert workdays.warn_admins_of_uncovered_years(datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)) == [2027, 2028]
+    def told(moment):
+        years = workdays.warn_admins_of_uncovered_years(moment)
+        db.session.commit()
+        return years
+
+    assert told(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI)) == [2027]
+    assert told(datetime(2026, 11, 24, 9, tzinfo=SHANGHAI)) == []  # once per year, not every day
+    # 31 Dec 2026 16:30 UTC is already 2027 in Beijing: this year and next are 2027 and 2028.
+    assert told(datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)) == [2028]
     workdays.import_days(demo["admin"], NEW_YEAR_2027, JUNE_2026)
     db.session.commit()
-    assert workdays.warn_admins_of_uncovered_years(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI)) == []
-    assert workdays.warn_admins_of_uncovered_years(datetime(2027, 3, 1, 9, tzinfo=SHANGHAI)) == [2028]
+    assert workdays.uncovered_years(2026, 2027) == []
 
 
 # The rules of the admin table.

@@ -35,6 +35,7 @@ def test_a_failed_verification_names_the_entry(login, demo):
     answer = supervisor.post("/supervision/journal/verifications")
     page = supervisor.get(answer.location).text
     assert "failed at entry 1" in page and "column_mismatch" in page and "ip_address" in page
+    assert "a column disagrees with the entry" in page  # in words, not only the code
 
 
 def test_a_checkpoint_is_signed_on_demand_and_the_export_verifies_without_our_code(login, demo):
@@ -101,3 +102,11 @@ def test_an_unreachable_broker_is_reported_not_a_500(login, demo, monkeypatch):
     answer = supervisor.post("/supervision/journal/verifications")
     assert answer.status_code == 302
     assert "stopped with an error" in supervisor.get(answer.location).text
+
+
+def test_every_reason_code_of_the_verifier_is_explained_in_words():
+    import re
+    from pathlib import Path
+    source = (Path(__file__).resolve().parents[2] / "core" / "journal.py").read_text()
+    codes = set(re.findall(r'Verdict\([^,]+, [^,]+, "([a-z_]+)"', source))
+    assert codes and codes == set(journal.REASONS)
