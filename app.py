@@ -10,6 +10,16 @@ from core.errors import register_error_handlers
 from core.extensions import babel, bootstrap, celery_init_app, csrf, db, login_manager, migrate
 from core.templating import register_template_helpers
 
+# Every blueprint, imported here so that importing the app also registers each API's OpenAPI description.
+from accounts import views as accounts_views  # noqa: E402
+from accounts.api import api as accounts_api  # noqa: E402
+from core.calendar_views import calendar_bp  # noqa: E402
+from core.notification_views import notifications_bp  # noqa: E402
+from core.views import core_bp  # noqa: E402
+from mall.views import mall_bp  # noqa: E402
+from supervision.views import supervision_bp  # noqa: E402
+from tender.views import tender_bp  # noqa: E402
+
 HOUSEKEEPING_EVERY = timedelta(minutes=15)
 CHECKPOINT_EVERY = timedelta(hours=1)
 
@@ -60,15 +70,6 @@ def create_app(config: dict | None = None) -> Flask:
     celery_init_app(app)
     with app.app_context():
         install_sqlite_pragmas(db.engine)
-
-    from accounts import views as accounts_views
-    from accounts.api import api as accounts_api
-    from core.notification_views import notifications_bp
-    from core.calendar_views import calendar_bp
-    from core.views import core_bp
-    from mall.views import mall_bp
-    from supervision.views import supervision_bp
-    from tender.views import tender_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(calendar_bp)  # /admin/calendar

@@ -1,25 +1,18 @@
 """/api/v1: who am I, organisations, regions, settings, tokens. Bearer tokens only."""
 from flask_babel import gettext as _
-from flask import Blueprint, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from accounts import tokens
 from accounts.models import ApiToken, Organisation, Region
 from core import clock, settings
-from core.api import creating, error_responses, json_body, ok, openapi_document
+from core.api import (OPENAPI_PATHS, OPENAPI_SCHEMAS, api_blueprint, creating, describe, error_responses,
+                      json_body, ok, openapi_document)
 from core.db import get_or_404
-from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role, check_object, roles_required
 
-api = Blueprint("api", __name__)
-
-
-@api.before_request
-def require_token():
-    if request.endpoint != "api.openapi" and not current_user.is_authenticated:
-        raise DomainError("unauthenticated", _("Send a valid personal API token: Authorization: Bearer <token>."), 401)
+api = api_blueprint("api", __name__)
 
 
 def organisation_json(org: Organisation) -> dict:
@@ -85,7 +78,7 @@ def revoke_token(token_id: int):
 
 @api.get("/openapi.json")
 def openapi():
-    return ok(openapi_document(OPENAPI_PATHS, SCHEMAS))
+    return ok(openapi_document(OPENAPI_PATHS, OPENAPI_SCHEMAS))
 
 
 # The OpenAPI description of the routes above; tests hold the route map to it.
@@ -128,7 +121,7 @@ SCHEMAS = {
 _idem = {"name": "Idempotency-Key", "in": "header", "required": False,
          "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
 
-OPENAPI_PATHS = {
+describe({
     "/api/v1/me": {"get": {"summary": "The token's user and organisation", "operationId": "me",
                            "responses": {"200": _json("Me"), **error_responses(401)}}},
     "/api/v1/organisations": {"get": {"summary": "All organisations (admins, centre, supervisors)",
@@ -153,4 +146,4 @@ OPENAPI_PATHS = {
                                              "responses": {"200": _json("Token"), **error_responses(401, 404, 409)}}},
     "/api/v1/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "security": [],
                                      "responses": {"200": {"description": "OpenAPI 3.0 document"}}}},
-}
+}, SCHEMAS)

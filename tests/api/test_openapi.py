@@ -13,9 +13,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy import delete
 
 from accounts import tokens
-from accounts.api import OPENAPI_PATHS
 from core import clock
-from core.api import IdempotencyRecord
+import app as composition_root  # noqa: F401  (importing the app registers every API description)
+from core.api import OPENAPI_PATHS, IdempotencyRecord
 from core.errors import has_nul
 from core.extensions import db
 
