@@ -13,10 +13,16 @@ regions_cli = AppGroup("regions", help="Administrative division codes.")
 users_cli = AppGroup("users", help="User accounts.")
 
 
+# Demo data of other blueprints, loaded after the accounts' (app.py adds them: accounts imports no blueprint).
+DEMO_LOADERS: list = []
+
+
 @demo_cli.command("load")
 def demo_load():
     """Load the demo organisations and users (idempotent)."""
     users = demo.load(clock.now())
+    for loader in DEMO_LOADERS:
+        loader(clock.now())
     db.session.commit()
     click.echo(f"Demo data ready: {len(users)} users, password '{demo.DEMO_PASSWORD}'.")
 

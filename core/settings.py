@@ -29,7 +29,6 @@ class Definition:
 
 
 DEFINITIONS = {d.key: d for d in [
-    Definition("tender.min_days_open", int, 20, _l("Minimum calendar days from publication to bid deadline (open tender)"), _l("days"), 1, 365),
     Definition("tender.addendum_min_days", int, 15, _l("Days that must remain after an addendum"), _l("days"), 0, 60),
     Definition("opening.key_release_minutes", int, 30, _l("Window for keyholders to release key shares"), _l("minutes"), 5, 240),
     Definition("opening.objection_minutes", int, 30, _l("Window for bidders to confirm or object to the opening record"), _l("minutes"), 5, 240),
@@ -38,6 +37,7 @@ DEFINITIONS = {d.key: d for d in [
     Definition("mall.direct_purchase_limit", Decimal, Decimal("300000.00"), _l("Direct-purchase limit per unit, category and year"), _l("yuan"), Decimal("0.01"), None),
     Definition("mall.price_tolerance_percent", Decimal, Decimal("0"), _l("Tolerance of agreement price above the lowest market reference"), "%", Decimal("0"), Decimal("100")),
     Definition("mall.confirm_hours", int, 24, _l("Hours a supplier has to confirm an order"), _l("hours"), 1, 168),
+    Definition("mall.reference_valid_days", int, 30, _l("Days a market reference price counts as current"), _l("days"), 1, 365),
     Definition("mall.misconduct_threshold", int, 12, _l("Misconduct points at which a supplier's listings are suspended"), _l("points"), 1, 1000),
     Definition("flags.narrow_band_percent", Decimal, Decimal("1"), _l("Narrow band: every valid price within this percent of the mean"), "%", Decimal("0"), Decimal("100")),
     Definition("flags.short_time_minutes", int, 10, _l("Short time for consecutive guarantees or submissions"), _l("minutes"), 1, 1440),
@@ -45,6 +45,11 @@ DEFINITIONS = {d.key: d for d in [
     Definition("accounts.lock_after_failures", int, 10, _l("Failed sign-ins after which an account is locked"), _l("attempts"), 3, 100),
     Definition("accounts.slow_after_failures", int, 5, _l("Failed sign-ins after which each further attempt must wait"), _l("attempts"), 1, 100),
 ]}
+
+
+def define(definition: Definition) -> None:
+    """A blueprint's own setting of the trade (e.g. tender's minimum periods per category and method)."""
+    DEFINITIONS[definition.key] = definition
 
 
 class Setting(db.Model):
