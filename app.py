@@ -15,6 +15,7 @@ from accounts import views as accounts_views  # noqa: E402
 from accounts.api import api as accounts_api  # noqa: E402
 from core.calendar_views import calendar_bp  # noqa: E402
 from core.notification_views import notifications_bp  # noqa: E402
+from core.trust_views import trust_bp  # noqa: E402
 from core.views import core_bp  # noqa: E402
 from mall.views import mall_bp  # noqa: E402
 from supervision.views import supervision_bp  # noqa: E402
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         "mall-expire-orders": {"task": "mall.tasks.expire_unconfirmed_orders", "schedule": timedelta(minutes=1)},
         "mall-close-auctions": {"task": "mall.tasks.close_due_auctions", "schedule": timedelta(minutes=1)},
         "mall-recheck-prices": {"task": "mall.tasks.recheck_listing_prices", "schedule": timedelta(hours=1)},
+        "close-due-sections": {"task": "tender.tasks.close_due_sections", "schedule": timedelta(minutes=1)},
     })
 
     if app.config["TRUSTED_PROXIES"]:
@@ -76,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(core_bp)
     app.register_blueprint(calendar_bp)  # /admin/calendar
+    app.register_blueprint(trust_bp)  # /admin/trust
     app.register_blueprint(notifications_bp)
     app.register_blueprint(accounts_views.accounts_bp)
     app.register_blueprint(tender_bp, url_prefix="/tender")
@@ -88,6 +91,8 @@ def create_app(config: dict | None = None) -> Flask:
     import core.models  # noqa: F401  (the kernel tables)
     import core.tasks  # noqa: F401
     import mall.tasks  # noqa: F401
+    import tender.models  # noqa: F401
+    import tender.tasks  # noqa: F401
 
     from accounts.cli import DEMO_LOADERS, demo_cli, regions_cli, users_cli
     from mall import demo as mall_demo
@@ -96,9 +101,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(demo_cli)
     app.cli.add_command(regions_cli)
     app.cli.add_command(users_cli)
-    from core.cli import journal_cli, seal_cli
+    from core.cli import journal_cli, pki_cli, seal_cli
     app.cli.add_command(journal_cli)
     app.cli.add_command(seal_cli)
+    app.cli.add_command(pki_cli)
     from mall.cli import mall_cli
     app.cli.add_command(mall_cli)
 

@@ -113,3 +113,14 @@ def unlock(actor: User, user: User, now: datetime) -> User:
     journal.record("user.unlock", "user", user.id, actor=actor, now=now)
     db.session.flush()
     return user
+
+
+def member_ids(organisation_ids, role: str | None = None) -> list[int]:
+    """Active users of these organisations (of one role, if given): whom to notify on their behalf."""
+    ids = [i for i in ([organisation_ids] if isinstance(organisation_ids, int) else organisation_ids) if i is not None]
+    if not ids:
+        return []
+    query = select(User.id).where(User.organisation_id.in_(ids), User.status == "active")
+    if role is not None:
+        query = query.where(User.role == role)
+    return list(db.session.scalars(query.order_by(User.id)))

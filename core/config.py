@@ -33,6 +33,12 @@ def _instance_secrets(folder: Path) -> dict:
     return values
 
 
+def _custody_kdf() -> dict:
+    """Argon2id cost for keyholders' PINs, "iterations:memory KiB:lanes" (RFC 9106's second option)."""
+    iterations, memory_cost, lanes = (int(v) for v in os.environ.get("CUSTODY_KDF", "3:65536:4").split(":"))
+    return {"iterations": iterations, "memory_cost": memory_cost, "lanes": lanes}
+
+
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     return default if value is None else value.lower() in ("1", "true", "yes", "on")
@@ -82,7 +88,13 @@ def from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "CELERY": celery,
         "DOCUMENT_FOLDER": os.environ.get("DOCUMENT_FOLDER") or str(folder / "documents"),
+        # Uploaded documents (application and tender documents): the largest accepted, in bytes.
+        "DOCUMENT_MAX_BYTES": int(os.environ.get("DOCUMENT_MAX_BYTES", str(50 * 1024 * 1024))),
         "MAIL_FOLDER": os.environ.get("MAIL_FOLDER") or str(folder / "mail"),
+        # CA certificates (PEM/DER) and their CRLs trusted for bidders' and guarantors' signatures.
+        "TRUST_STORE_DIR": os.environ.get("TRUST_STORE_DIR") or str(folder / "trust"),
+        # The cost of deriving a keyholder's key from PIN and PEPPER (core.crypto.custody).
+        "CUSTODY_KDF": _custody_kdf(),
         "SMTP_URL": os.environ.get("SMTP_URL", ""),  # smtp://user:pass@host:587 ; empty: write files
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "noreply@ggzy.example.cn"),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),

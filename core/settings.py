@@ -29,7 +29,6 @@ class Definition:
 
 
 DEFINITIONS = {d.key: d for d in [
-    Definition("tender.min_days_open", int, 20, _l("Minimum calendar days from publication to bid deadline (open tender)"), _l("days"), 1, 365),
     Definition("tender.addendum_min_days", int, 15, _l("Days that must remain after an addendum"), _l("days"), 0, 60),
     Definition("opening.key_release_minutes", int, 30, _l("Window for keyholders to release key shares"), _l("minutes"), 5, 240),
     Definition("opening.objection_minutes", int, 30, _l("Window for bidders to confirm or object to the opening record"), _l("minutes"), 5, 240),
@@ -46,6 +45,11 @@ DEFINITIONS = {d.key: d for d in [
     Definition("accounts.lock_after_failures", int, 10, _l("Failed sign-ins after which an account is locked"), _l("attempts"), 3, 100),
     Definition("accounts.slow_after_failures", int, 5, _l("Failed sign-ins after which each further attempt must wait"), _l("attempts"), 1, 100),
 ]}
+
+
+def define(definition: Definition) -> None:
+    """A blueprint's own setting of the trade (e.g. tender's minimum periods per category and method)."""
+    DEFINITIONS[definition.key] = definition
 
 
 class Setting(db.Model):

@@ -132,9 +132,9 @@ def test_refusals_are_explained_in_the_chosen_language(compiled, client, demo):
 
 def test_domain_errors_through_the_error_handler_are_translated(compiled, login):
     admin = _in(login("admin"), "zh")
-    refused = admin.post("/admin/settings/tender.min_days_open", data={"value": "abc", "reason": "测试"})
+    refused = admin.post("/admin/settings/tender.min_days.works.open", data={"value": "abc", "reason": "测试"})
     assert refused.status_code == 422
-    assert "“abc”不是 tender.min_days_open 的有效取值。" in refused.text
+    assert "“abc”不是 tender.min_days.works.open 的有效取值。" in refused.text
 
     api = admin.get("/api/no-such-thing", headers={"Accept": "application/json"})
     assert api.status_code == 404

@@ -54,7 +54,7 @@ def test_sign_in_is_journaled_with_who_and_where(login, demo):
 
 def test_admin_changes_are_journaled(login, demo):
     admin = login("admin")
-    admin.post("/admin/settings/tender.min_days_open", data={"value": "25", "reason": "新规"})
+    admin.post("/admin/settings/tender.min_days.works.open", data={"value": "25", "reason": "新规"})
     admin.post(f"/admin/users/{demo['bidder2'].id}/deactivate")
     actions = set(db.session.scalars(db.select(JournalEntry.action)))
     assert {"settings.changed", "user.deactivate", "user.signed_in"} <= actions
