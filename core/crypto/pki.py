@@ -178,6 +178,23 @@ def load_certificate(text: str) -> x509.Certificate:
     return x509.load_pem_x509_certificate(text.encode())
 
 
+def load_untrusted(data: bytes) -> x509.Certificate:
+    """A certificate from someone else (DER, or PEM if it starts with "-----"), every field parsed now:
+    cryptography parses lazily, and a damaged field would otherwise fail later with any exception.
+    ValueError if it cannot be read whole."""
+    try:
+        certificate = (x509.load_pem_x509_certificate(data) if data.lstrip().startswith(b"-----")
+                       else x509.load_der_x509_certificate(data))
+        certificate.subject.rfc4514_string()
+        certificate.issuer.rfc4514_string()
+        list(certificate.extensions)
+        certificate.public_key()
+        certificate.not_valid_before_utc, certificate.not_valid_after_utc  # noqa: B018
+    except Exception as error:  # noqa: BLE001 — untrusted bytes: any failure to parse is "unreadable"
+        raise ValueError(f"certificate unreadable: {error}") from None
+    return certificate
+
+
 def read_certificates(data: bytes) -> list[x509.Certificate]:
     """Every certificate in ``data``: one or more PEM blocks, or one DER certificate. ValueError if none."""
     if b"-----BEGIN" in data:
