@@ -152,6 +152,19 @@ def unpack_content(data: bytes) -> BidContent:
     return BidContent(Decimal(header["price"]), terms, documents)
 
 
+# The section key file the platform publishes for bidders' tools.
+
+SECTION_KEY_TYPE = "eproc-section-key"
+
+
+def section_key_file(*, section_id, section_code: str, suite: str, public_key: bytes) -> bytes:
+    """Canonical JSON {"type": "eproc-section-key", "version": 1, "suite", "section": {"id", "code"},
+    "public_key": "<hex of the public key bytes>"}: what a bidder downloads to seal with."""
+    return canonical.canonical({"type": SECTION_KEY_TYPE, "version": VERSION, "suite": suite,
+                                "section": {"id": str(section_id), "code": section_code},
+                                "public_key": public_key.hex()})
+
+
 # The envelope.
 
 @dataclass(frozen=True)
