@@ -11,6 +11,7 @@ from core.permissions import ROLE_HOME, ROLE_LABELS, may_enter
 
 # Navigation: (area, endpoint, label). Each person sees the parts of the platform their role may enter.
 NAVIGATION = [
+    (None, "tender.notices", _l("Notices")),  # public: anyone, signed in or not
     ("tender", "tender.home", _l("Tendering")),
     ("mall", "mall.home", _l("Online mall")),
     ("supervision", "supervision.home", _l("Supervision")),
@@ -41,7 +42,8 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _globals():
         locale = str(get_locale() or "zh")
-        nav = [(endpoint, label) for area, endpoint, label in NAVIGATION if may_enter(current_user, area)]
+        nav = [(endpoint, label) for area, endpoint, label in NAVIGATION
+               if area is None or may_enter(current_user, area)]
         return {
             "navigation": nav,
             "locale": locale,

@@ -6,7 +6,10 @@ sign-in pages, /api/v1 with a personal bearer token of the same demo user. Path 
 objects; the ``others`` section asks the routes that take an id with another organisation's object
 instead, which must be refused and left as it was.
 """
+import base64
+import io
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,6 +24,8 @@ from core.extensions import db
 from core.models import JournalEntry, JournalVerification, Notification
 from core.permissions import Role
 from tests.conftest import ROLE_USERS
+from tests.tender.factories import PDF, Scenario
+from tender import checklists
 
 EXPECTATIONS = yaml.safe_load(Path(__file__).with_name("access_expectations.yaml").read_text(encoding="utf-8"))
 ROLES: list[str] = EXPECTATIONS["roles"]
@@ -39,6 +44,7 @@ ANONYMOUS_STANDS_FOR = "bidder1"
 # What each id in a path names (every <int:...> is an id).
 ID_MODELS = {"org_id": Organisation, "user_id": User, "token_id": ApiToken, "notification_id": Notification,
              "run_id": JournalVerification, "seq": JournalEntry}
+# Tender ids name objects of a Scenario (tests/tender/factories.py), whose model depends on the route.
 
 
 def _table(section: str) -> dict[str, dict[str, str]]:
@@ -47,6 +53,7 @@ def _table(section: str) -> dict[str, dict[str, str]]:
 
 ROUTES = _table("routes")
 OTHERS = _table("others")
+PUBLIC = _table("public")
 
 
 def route_map(app) -> dict:
@@ -73,7 +80,7 @@ def id_parameters(key: str) -> list[str]:
 def test_the_expectation_file_names_every_role_and_only_known_answers():
     assert ROLES == ["anonymous", *ROLE_USERS]
     assert set(ROLES) - {"anonymous"} == {role.value for role in Role}, "a role is missing from the file"
-    for section in ("routes", "others"):
+    for section in ("routes", "others", "public"):
         for key, row in EXPECTATIONS[section].items():
             assert len(row) == len(ROLES), f"{section}: {key!r} has {len(row)} answers for {len(ROLES)} roles"
             unknown = {str(answer) for answer in row} - ANSWERS
@@ -90,9 +97,11 @@ def test_every_route_has_an_expectation_and_every_expectation_a_route(app):
 
 def test_every_route_taking_an_id_says_what_happens_with_another_organisations_object(app):
     taking_ids = {key for key in route_map(app) if id_parameters(key)}
-    assert set(OTHERS) == taking_ids, (
-        f"`others` lacks {sorted(taking_ids - set(OTHERS))}, has extra {sorted(set(OTHERS) - taking_ids)}")
-    unknown = {name for key in taking_ids for name in id_parameters(key)} - set(ID_MODELS)
+    assert not set(OTHERS) & set(PUBLIC), "a route is in `others` or in `public`, not both"
+    named = set(OTHERS) | set(PUBLIC)
+    assert named == taking_ids, (
+        f"`others`/`public` lack {sorted(taking_ids - named)}, have extra {sorted(named - taking_ids)}")
+    unknown = {name for key in taking_ids for name in id_parameters(key)} - set(ID_MODELS) - Scenario.IDS
     assert not unknown, f"say in ID_MODELS and People.value what these ids name: {sorted(unknown)}"
 
 
@@ -111,7 +120,7 @@ class People:
 
     def __init__(self, app, demo, login):
         self.app, self.demo, self.login = app, demo, login
-        self._clients, self._headers = {}, {}
+        self._clients, self._headers, self._scenarios = {}, {}, {}
 
     def user(self, role: str) -> User | None:
         return None if role == "anonymous" else self.demo[ROLE_USERS[role]]
@@ -136,8 +145,18 @@ class People:
             return self.user(role) or self.demo[ANONYMOUS_STANDS_FOR]
         return self.demo[OTHER_USER[role]]
 
-    def value(self, role: str, name: str, whose: str):
+    def scenario(self, whose: str) -> Scenario:
+        """Tender objects: of the demo unit with bidder1 registered ("own"), or of another unit with bidder2
+        registered ("others"), so that a unit names its own project and a bidder its own registration."""
+        if whose not in self._scenarios:
+            unit, bidder = ("procuring", "bidder1") if whose == "own" else ("procuring2", "bidder2")
+            self._scenarios[whose] = Scenario(self.demo, self.demo[unit], self.demo[bidder])
+        return self._scenarios[whose]
+
+    def value(self, role: str, name: str, whose: str, rule: str = ""):
         """A real value for a path parameter."""
+        if name in Scenario.IDS:
+            return self.scenario(whose).object_for(name, rule).id
         owner = self.owner(role, whose)
         if name == "org_id":
             return owner.organisation_id
@@ -173,7 +192,8 @@ class People:
 
     def values(self, key: str, role: str, whose: str = "own") -> dict:
         """Real values for the path parameters of row ``key``."""
-        return {name: self.value(role, name, whose) for name in PARAMETER.findall(key.split(" ", 1)[1])}
+        rule = key.split(" ", 1)[1]
+        return {name: self.value(role, name, whose, rule) for name in PARAMETER.findall(rule)}
 
     def ask(self, key: str, role: str, values: dict, data: dict | None = None):
         """Make the request of row ``key`` as ``role``: POSTs send ``data`` (else an empty form or JSON)."""
@@ -229,8 +249,24 @@ def test_each_role_gets_the_expected_answer(people, key):
 
 # What a request with another organisation's id sends, so that it would change the object if it got
 # through: (prepare the object, the form). Without an entry the request itself acts (revoke, deactivate).
-def _pending(org):
+def _pending(org, _objects):
     org.status = "pending"
+
+
+def _submitted(_org, objects):
+    project = objects["project_id"]
+    project.status = "submitted"
+    for section in project.sections:
+        section.status = "submitted"
+
+
+def _deadline_near(_org, objects):
+    """An addendum with fewer days left than the settings ask moves the deadline: a visible change."""
+    objects["section_id"].deadline = clock.now() + timedelta(days=3)
+
+
+def _all_present(org):
+    return {"outcome": "accept", **{f"verdict-{item.key}": "ok" for item in checklists.checklist("works")}}
 
 
 ACTING = {
@@ -240,15 +276,32 @@ ACTING = {
     "POST /admin/organisations/<int:org_id>/users": (None, lambda org: {
         "name": "Intruder", "username": "intruder", "email": "intruder@example.cn",
         "role": KIND_ROLES[org.kind][0].value, "password": "intruder-pass-2026"}),
+    "POST /tender/projects/<int:project_id>/review": (_submitted, _all_present),
+    "POST /tender/sections/<int:section_id>/publish": (None, lambda org: {
+        "title": "招标公告", "body": "正文", "deadline": (clock.local(clock.now()) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
+        "documents": (io.BytesIO(PDF), "招标文件.pdf")}),
+    "POST /tender/sections/<int:section_id>/addenda/new": (_deadline_near, lambda org: {"title": "补遗", "body": "变更"}),
+    "POST /tender/clarifications/<int:clarification_id>/answer": (None, lambda org: {"answer": "可以。"}),
+    # /api/v1/tender takes JSON.
+    "POST /api/v1/tender/projects/<int:project_id>/decision": (_submitted, lambda org: {
+        "outcome": "accept", "verdicts": {item.key: {"verdict": "ok"} for item in checklists.checklist("works")}}),
+    "POST /api/v1/tender/sections/<int:section_id>/publish": (None, lambda org: {
+        "title": "招标公告", "body": "正文", "deadline": (clock.now() + timedelta(days=30)).isoformat(),
+        "documents": [{"filename": "招标文件.pdf", "content_base64": base64.b64encode(PDF).decode()}]}),
+    "POST /api/v1/tender/sections/<int:section_id>/addenda": (_deadline_near, lambda org: {"title": "补遗",
+                                                                                           "body": "变更"}),
+    "POST /api/v1/tender/clarifications/<int:clarification_id>/answer": (None, lambda org: {"answer": "可以。"}),
+    "POST /api/v1/tender/rooms/<int:room_id>/bookings": (None, lambda org: {
+        "starts_at": (clock.now() + timedelta(days=40)).isoformat(),
+        "ends_at": (clock.now() + timedelta(days=40, hours=2)).isoformat(), "purpose": "评标"}),
 }
 
 
-def state_of(ids: dict) -> dict:
-    """Everything stored about the objects a request named, read afresh from the database."""
+def state_of(objects: dict) -> dict:
+    """Everything stored about the objects a request named ({name: (model, id)}), read afresh."""
     db.session.expire_all()
     state = {}
-    for name, ident in ids.items():
-        model = ID_MODELS[name]
+    for name, (model, ident) in objects.items():
         obj = db.session.get(model, ident)
         state[name] = {column.key: getattr(obj, column.key) for column in inspect(model).column_attrs}
         if isinstance(obj, Organisation):
@@ -256,29 +309,36 @@ def state_of(ids: dict) -> dict:
     return state
 
 
-@pytest.mark.parametrize("key", list(OTHERS))
+@pytest.mark.parametrize("key", list(OTHERS) + list(PUBLIC))
 def test_another_organisations_object_is_refused_and_left_unchanged(people, key):
-    expected = OTHERS[key]
+    """Also asks the ``public`` rows (objects public by nature, such as a published notice) with another
+    organisation's object: anyone may act on those, so an allowed request need not change the object."""
+    expected = OTHERS.get(key) or PUBLIC[key]
     # Those refused go first, so that what an allowed role does cannot hide a leak.
     order = sorted(ROLES, key=lambda role: expected[role] == "ok")
     wrong = []
     for role in order:
         values = people.values(key, role, whose="other")
-        ids = {name: values[name] for name in id_parameters(key)}
+        rule = key.split(" ", 1)[1]
+        named = {name: (people.scenario("other").object_for(name, rule) if name in Scenario.IDS
+                        else db.session.get(ID_MODELS[name], values[name])) for name in id_parameters(key)}
+        objects = {name: (type(obj), obj.id) for name, obj in named.items()}
         prepare, form = ACTING.get(key, (None, None))
         org = db.session.get(Organisation, people.owner(role, "other").organisation_id)
         if prepare:
-            prepare(org)
+            prepare(org, named)
             db.session.commit()
-        before = state_of(ids)
+        people.headers(role) if is_api(key) else people.client(role)  # signing in is journaled: first
+        before, head = state_of(objects), journal.head()
         response = people.ask(key, role, values, data=form(org) if form else None)
         got = answer_of(response, is_api(key))
-        changed = state_of(ids) != before
+        changed = state_of(objects) != before
+        acted = changed or journal.head() != head  # a new round of a section is a new object: journaled
         if got != expected[role]:
             wrong.append(f"{role}: expected {expected[role]}, got {got} ({describe(response)})")
         elif got != "ok" and changed:
-            wrong.append(f"{role}: refused with {got} but changed {ids}")
-        elif got == "ok" and key.split()[0] != "GET" and not changed:
+            wrong.append(f"{role}: refused with {got} but changed {sorted(objects)}")
+        elif got == "ok" and key.split()[0] != "GET" and not acted and key not in PUBLIC:
             # The request of a role allowed to make it must act, or "left unchanged" proves nothing.
             wrong.append(f"{role}: allowed ({describe(response)}) but changed nothing: fix ACTING")
     assert not wrong, f"{key} with another organisation's object\n" + "\n".join(wrong)

@@ -10,7 +10,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.models import DeadlineWarning, Notification
 from tender import acceptance, projects, publication
-from tests.tender.conftest import PDF, SECTION, accept, all_ok, make_project, pdf, publish
+from tests.tender.factories import PDF, SECTION, accept, all_ok, make_project, pdf, publish
 
 
 def codes(call):

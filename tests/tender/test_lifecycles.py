@@ -11,7 +11,7 @@ from core.extensions import db
 from core.models import JournalEntry
 from tender import acceptance, projects, publication, states
 from tender.models import Section
-from tests.tender.conftest import PDF, all_ok, make_project, pdf
+from tests.tender.factories import PDF, all_ok, make_project, pdf
 
 PROJECT_STATES = sorted({s for s, _ in states.PROJECT} | set(states.PROJECT.values()))
 PROJECT_ACTIONS = sorted({a for _, a in states.PROJECT})
