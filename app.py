@@ -17,8 +17,10 @@ from core.calendar_views import calendar_bp  # noqa: E402
 from core.notification_views import notifications_bp  # noqa: E402
 from core.trust_views import trust_bp  # noqa: E402
 from core.views import core_bp  # noqa: E402
+from mall.api import mall_api  # noqa: E402
 from mall.views import mall_bp  # noqa: E402
 from supervision.views import supervision_bp  # noqa: E402
+from tender.api import api as tender_api  # noqa: E402
 from tender.views import tender_bp  # noqa: E402
 
 HOUSEKEEPING_EVERY = timedelta(minutes=15)
@@ -86,6 +88,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(supervision_bp, url_prefix="/supervision")
     app.register_blueprint(accounts_api, url_prefix="/api/v1")
     csrf.exempt(accounts_api)  # the API takes bearer tokens only, never the session cookie
+    app.register_blueprint(tender_api, url_prefix="/api/v1/tender")
+    csrf.exempt(tender_api)
+    app.register_blueprint(mall_api, url_prefix="/api/v1/mall")
+    csrf.exempt(mall_api)
 
     import accounts.tasks  # noqa: F401  (registers the tasks with Celery)
     import core.models  # noqa: F401  (the kernel tables)
@@ -96,8 +102,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     from accounts.cli import DEMO_LOADERS, demo_cli, regions_cli, users_cli
     from mall import demo as mall_demo
-    if mall_demo.load not in DEMO_LOADERS:
-        DEMO_LOADERS.append(mall_demo.load)
+    from tender import demo as tender_demo
+    for loader in (tender_demo.load, mall_demo.load):
+        if loader not in DEMO_LOADERS:
+            DEMO_LOADERS.append(loader)
     app.cli.add_command(demo_cli)
     app.cli.add_command(regions_cli)
     app.cli.add_command(users_cli)
@@ -107,6 +115,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(pki_cli)
     from mall.cli import mall_cli
     app.cli.add_command(mall_cli)
+    from tender.cli import tender_cli
+    app.cli.add_command(tender_cli)
 
     register_error_handlers(app)
     register_template_helpers(app)
