@@ -177,7 +177,12 @@ def add_document(project_id: int):
         flash(_("Choose the material and a file to upload."), "danger")
         return _project_page(project, document_form=form, status=400)
     upload = form.file.data
-    projects.add_document(current_user, project, form.item.data, upload.filename, upload.read(), clock.now())
+    try:
+        projects.add_document(current_user, project, form.item.data, upload.filename, upload.read(), clock.now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _project_page(db.session.get(Project, project_id), document_form=form, status=error.status)
     db.session.commit()
     flash(_("Document %(name)s uploaded.", name=upload.filename), "success")
     return redirect(url_for("tender.project", project_id=project_id))
