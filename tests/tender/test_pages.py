@@ -118,3 +118,20 @@ def test_who_registered_stays_hidden_from_the_unit_until_the_deadline(login, dem
     assert demo["bidder1"].organisation.name not in unit_page and "stays confidential" in unit_page
     assert demo["bidder1"].organisation.name in login("centre").get(f"/tender/sections/{published.id}").text
     assert demo["bidder1"].organisation.name in login("supervisor").get(f"/tender/sections/{published.id}").text
+
+
+def test_the_minimum_periods_are_settings_per_category_and_method(login):
+    page = login("admin").get("/admin/settings").text
+    assert "tender.min_days.procurement.competitive_consultation" in page
+    assert "Minimum calendar days from publication to bid deadline: Works (工程建设), Open tender (公开招标)" in page
+
+
+def test_the_beat_task_closes_sections_at_their_deadline(app, demo, published):
+    import time_machine
+    from tender.tasks import close_due_sections
+    deadline, section_id = published.deadline, published.id
+    db.session.commit()  # SQLite: the task's transaction needs the write lock the test's read would hold
+    with time_machine.travel(deadline, tick=False):
+        assert close_due_sections.delay().get() == 1
+    db.session.expire_all()
+    assert db.session.get(Section, section_id).status == "closed"
