@@ -19,6 +19,14 @@ NAVIGATION = [
     ("admin", "accounts.admin_home", _l("Administration")),
 ]
 
+# The administrators' tools, linked from the administration page.
+ADMIN_TOOLS = [
+    ("accounts.admin_settings", _l("Settings of the trade")),
+    ("calendar.year_page", _l("Working-day calendar")),
+    ("accounts.approvals", _l("Approvals")),
+    ("tender.import_history", _l("Import historical sections")),
+]
+
 
 def yuan(amount) -> Markup:
     """Money in the unit a Chinese report would use, with the exact amount for a hover or screen reader."""
@@ -46,6 +54,7 @@ def register_template_helpers(app: Flask) -> None:
                if area is None or may_enter(current_user, area)]
         return {
             "navigation": nav,
+            "admin_tools": ADMIN_TOOLS,
             "locale": locale,
             "languages": app.config["LANGUAGES"],
             "care_mode": request.cookies.get("care") == "1",
