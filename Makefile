@@ -45,5 +45,5 @@ lint: install
 	$(BIN)/ruff check --select E9,F,B --exclude migrations --exclude .venv .
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot --ignore-dirs='.venv instance tests bench migrations' .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _p:1c,2 --no-location --sort-output -o translations/messages.pot --ignore-dirs='.venv instance tests bench migrations' .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete

@@ -28,7 +28,7 @@ class SectionForm(FlaskForm):
     method = SelectField(_l("Procurement method"), choices=_choices(METHODS))
     base_amount = StringField(_l("Control price or budget (yuan)"), validators=[DataRequired()],
                               render_kw={"inputmode": "decimal", "placeholder": "1250000.00"})
-    guarantee_amount = StringField(_l("Bid guarantee required (yuan, at most 2% of the control price or budget)"),
+    guarantee_amount = StringField(_l("Bid guarantee required (yuan, at most %(share)s of the control price or budget)", share="2%"),
                                    validators=[DataRequired()], render_kw={"inputmode": "decimal"})
     bid_validity_days = IntegerField(_l("Bid validity (days)"), default=90,
                                      validators=[DataRequired(), NumberRange(30, 365)])

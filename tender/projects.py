@@ -98,7 +98,7 @@ def add_section(actor: User, project: Project, *, name, method, base_amount, gua
     guarantee = amount(guarantee_amount, "guarantee_amount_invalid", _("The bid guarantee amount"))
     if guarantee > base * Decimal("0.02"):
         # 招标投标法实施条例 art. 26: a bid guarantee may not exceed 2% of the estimated price.
-        raise DomainError("guarantee_too_high", _("The bid guarantee may not exceed 2% of the control price or budget."))
+        raise DomainError("guarantee_too_high", _("The bid guarantee may not exceed %(share)s of the control price or budget.", share="2%"))
     if isinstance(bid_validity_days, str) and bid_validity_days.strip().isdigit():
         bid_validity_days = int(bid_validity_days)
     if isinstance(bid_validity_days, bool) or not isinstance(bid_validity_days, int) \

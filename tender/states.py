@@ -4,25 +4,47 @@ Acceptance is per project: its actions move the project and every live section o
 publication on, each section goes its own way. The opening, evaluation and award actions are driven by
 the services of those stages; this table is the whole lifecycle, so that each stage can only follow it.
 """
-from flask_babel import lazy_gettext as _l
+# Lifecycle words in the tender's sense, in a context of their own: "accepted" is 已受理 here, 已验收 in the mall.
+from flask_babel import lazy_pgettext as _p
 
 from core import lifecycle
 
 STATE_LABELS = {
-    "draft": _l("draft"), "submitted": _l("submitted for acceptance"), "returned": _l("returned"),
-    "accepted": _l("accepted"), "accepted_with_gaps": _l("accepted with gaps"), "published": _l("published"),
-    "closed": _l("closed to bids"), "opening": _l("being opened"), "opened": _l("opened"),
-    "evaluated": _l("evaluated"), "publicised": _l("candidates publicised"), "awarded": _l("awarded"),
-    "contracted": _l("contracted"), "failed": _l("failed"), "cancelled": _l("cancelled"),
+    "draft": _p("tender", "draft"),
+    "submitted": _p("tender", "submitted for acceptance"),
+    "returned": _p("tender", "returned"),
+    "accepted": _p("tender", "accepted"),
+    "accepted_with_gaps": _p("tender", "accepted with gaps"),
+    "published": _p("tender", "published"),
+    "closed": _p("tender", "closed to bids"),
+    "opening": _p("tender", "being opened"),
+    "opened": _p("tender", "opened"),
+    "evaluated": _p("tender", "evaluated"),
+    "publicised": _p("tender", "candidates publicised"),
+    "awarded": _p("tender", "awarded"),
+    "contracted": _p("tender", "contracted"),
+    "failed": _p("tender", "failed"),
+    "cancelled": _p("tender", "cancelled"),
 }
 
+# Verbs for "You cannot %(action)s it".
 ACTION_LABELS = {
-    "submit": _l("submit"), "accept": _l("accept"), "return": _l("return"),
-    "accept_with_gaps": _l("accept with gaps"), "clear_gaps": _l("clear the gaps of"), "publish": _l("publish"),
-    "close": _l("close"), "start_opening": _l("start opening"), "suspend_opening": _l("suspend the opening of"),
-    "finish_opening": _l("finish opening"), "evaluate": _l("evaluate"), "publicise": _l("publicise"),
-    "award": _l("award"), "contract": _l("record the contract of"), "fail": _l("declare failed"),
-    "cancel": _l("cancel"),
+    "submit": _p("tender", "submit"),
+    "accept": _p("tender", "accept"),
+    "return": _p("tender", "return"),
+    "accept_with_gaps": _p("tender", "accept with gaps"),
+    "clear_gaps": _p("tender", "clear the gaps of"),
+    "publish": _p("tender", "publish"),
+    "close": _p("tender", "close"),
+    "start_opening": _p("tender", "start opening"),
+    "suspend_opening": _p("tender", "suspend the opening of"),
+    "finish_opening": _p("tender", "finish opening"),
+    "evaluate": _p("tender", "evaluate"),
+    "publicise": _p("tender", "publicise"),
+    "award": _p("tender", "award"),
+    "contract": _p("tender", "record the contract of"),
+    "fail": _p("tender", "declare failed"),
+    "cancel": _p("tender", "cancel"),
 }
 
 # The acceptance part, shared by projects and their sections.
