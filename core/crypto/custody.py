@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from flask import current_app
 from flask_babel import gettext as _
 
+from core.crypto import sealing
 from core.errors import DomainError
 
 MIN_PIN = 8
@@ -185,3 +186,34 @@ def combine(shares: list[str]) -> bytes:
             raise CustodyError("shares_insufficient", _("Not enough keyholders have given their shares yet."
                                                         )) from None
         raise CustodyError("shares_invalid", _("The shares do not belong together.")) from None
+
+
+@dataclass(frozen=True)
+class OpeningKey:
+    """What the platform keeps of a section's opening key: its public half and the wrapped shares."""
+    suite: str
+    public: bytes
+    key_label: str  # "section:<id>:<fingerprint>", needed to unwrap the shares
+    shares: list[WrappedShare]
+
+
+def make_opening_key(section_id, holders: list[tuple[str, bytes]], suite: str = sealing.DEFAULT_SUITE,
+                     threshold: int = DEFAULT_THRESHOLD) -> OpeningKey:
+    """At publication: a fresh opening key pair for the section, its private half split among ``holders``
+    ((holder, personal public key), e.g. centre, procuring unit, supervisor) and dropped; only the public
+    key and the wrapped shares come back, for the database."""
+    pair = sealing.generate(suite)
+    label = f"section:{section_id}:{pair.fingerprint}"
+    return OpeningKey(suite, pair.public, label, split_and_wrap(pair.private, holders, label, threshold))
+
+
+def rebuild_opening_key(opening: OpeningKey, shares: list[str]) -> bytes:
+    """At the opening: the private key from ``threshold`` unwrapped shares, checked against the public key."""
+    private = combine(shares)
+    try:
+        matches = sealing.public_from_private(opening.suite, private) == opening.public
+    except ValueError:
+        matches = False
+    if not matches:
+        raise CustodyError("shares_invalid", _("The shares do not belong together."))
+    return private

@@ -188,3 +188,19 @@ def test_the_sharing_library_passes_slip39_test_vectors(mnemonics, secret):
 def test_one_share_of_a_slip39_vector_alone_is_refused():
     with pytest.raises(shamir_mnemonic.MnemonicError):
         shamir_mnemonic.combine_mnemonics(SLIP39_VECTORS[1][0][:1], b"TREZOR")
+
+
+@pytest.mark.parametrize("suite", list(sealing.SUITES))
+def test_make_opening_key_returns_only_the_public_key_and_shares(personal, suite):
+    holders = [(h, personal[h].public) for h in HOLDERS]
+    opening = custody.make_opening_key(12, holders, suite)
+    assert opening.key_label == f"section:12:{sealing.key_fingerprint(opening.public)}"
+    ciphertext = sealing.seal(suite, opening.public, b"bid", b"info")
+    given = [custody.unwrap_share(s, personal[s.holder], PINS[s.holder], opening.key_label)
+             for s in opening.shares[1:]]
+    private = custody.rebuild_opening_key(opening, given)
+    assert sealing.open_(suite, private, ciphertext, b"info") == b"bid"
+    other = custody.make_opening_key(13, holders, suite)
+    with pytest.raises(CustodyError) as refused:
+        custody.rebuild_opening_key(other, given)
+    assert refused.value.code == "shares_invalid"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 
 from core import clock, seal
 from core.crypto import envelope as env, pki, sealing, signing
@@ -178,11 +179,13 @@ def test_certificate_reasons_reach_the_bidder(demo_pki):
     assert refusal(demo_pki, key, data) == "issuer_unknown"
 
 
-def test_the_refusal_speaks_to_the_bidder(demo_pki):
+@pytest.mark.parametrize(("locale", "words"), [("en", "another section"), ("zh", "其他标段")])
+def test_the_refusal_speaks_to_the_bidder(demo_pki, locale, words):
     key = sealing.generate()
-    with pytest.raises(EnvelopeRefused) as refused:
-        check(demo_pki, key, make(demo_pki, key), section={"section_id": "13", "section_code": "X"})
-    assert refused.value.status == 422 and "another section" in refused.value.message
+    data = make(demo_pki, key)
+    with force_locale(locale), pytest.raises(EnvelopeRefused) as refused:
+        check(demo_pki, key, data, section={"section_id": "13", "section_code": "X"})
+    assert refused.value.status == 422 and words in refused.value.message
 
 
 # Opening.

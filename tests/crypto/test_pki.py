@@ -202,3 +202,11 @@ def test_make_ca_defaults_to_ecdsa_p256_and_a_leaf_is_not_a_ca(demo_pki):
     assert pki.is_ca(demo_pki.ca) and not pki.is_ca(demo_pki.issue().certificate)
     usage = demo_pki.issue().certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.digital_signature and usage.content_commitment
+
+
+def test_the_trust_store_page_speaks_chinese(login, demo_pki):
+    admin = login("admin")
+    admin.set_cookie("lang", "zh")
+    _upload(admin, pki.pem(demo_pki.ca).encode())
+    page = admin.get("/admin/trust")
+    assert "信任库" in page.text and "吊销列表：下次更新" in page.text

@@ -1,4 +1,6 @@
 """HPKE sealing to a section's key: both suites, the key serialisation, the info string's binding."""
+from pathlib import Path
+
 import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
@@ -59,3 +61,12 @@ def test_keys_of_the_wrong_size_are_refused():
         sealing.seal(sealing.MLKEM768_X25519, sealing.generate().public, b"x", b"i")
     with pytest.raises(ValueError):
         sealing.open_(sealing.X25519, b"\x00" * 96, b"x" * 60, b"i")
+
+
+def test_docs_formats_shows_the_info_string_byte_by_byte():
+    """docs/formats.md's example is what the code makes (a third party builds from the document)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "formats.md").read_text(encoding="utf-8")
+    example = ("6570726f632d6269642d7365616c2f31 0002 3132 0005 5a422d3031 0012 3931333530313030 "
+               "4d30303031303059 3433")
+    assert example in text
+    assert bytes.fromhex(example.replace(" ", "")) == sealing.info("12", "ZB-01", "91350100M000100Y43")
