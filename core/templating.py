@@ -25,6 +25,7 @@ ADMIN_TOOLS = [
     ("calendar.year_page", _l("Working-day calendar")),
     ("accounts.approvals", _l("Approvals")),
     ("tender.import_history", _l("Import historical sections")),
+    ("trust.index", _l("Trust store")),
 ]
 
 

@@ -210,3 +210,7 @@ def test_the_trust_store_page_speaks_chinese(login, demo_pki):
     _upload(admin, pki.pem(demo_pki.ca).encode())
     page = admin.get("/admin/trust")
     assert "信任库" in page.text and "吊销列表：下次更新" in page.text
+
+
+def test_the_administration_page_links_to_the_trust_store(login):
+    assert 'href="/admin/trust"' in login("admin").get("/admin").text
