@@ -92,7 +92,8 @@ def test_a_return_lists_every_finding_at_once(demo, submitted):
     assert submitted.status == "returned" and submitted.sections[0].status == "returned"
     assert {(f.item, f.problem) for f in review.findings} == {("funding", "missing"), ("drawings", "defective")}
     notice = db.session.scalars(select(Notification).where(Notification.kind == "project_returned")).one()
-    assert "Proof that the funds are in place" in notice.body and "缺少盖章页" in notice.body
+    # Written by the service outside any request: in the platform's default language, Chinese.
+    assert "资金落实证明: 缺失" in notice.body and "施工图审查合格书: 有误 — 缺少盖章页" in notice.body
     # The unit corrects and submits again.
     projects.add_document(demo["procuring"], submitted, "funding", "funds.pdf", PDF, clock.now())
     projects.submit(demo["procuring"], submitted, clock.now())
@@ -162,7 +163,7 @@ def test_publication_enforces_the_minimum_period_from_the_settings(demo, submitt
     now = clock.now()
     refused = pytest.raises(DomainError, publication.publish, centre, section, title="t", body="b",
                             deadline=now + timedelta(days=19, hours=23), documents=[pdf()], now=now)
-    assert refused.value.code == "period_too_short" and "20 calendar days" in refused.value.message
+    assert refused.value.code == "period_too_short" and "至少 20 个日历日" in refused.value.message
     settings.change(demo["admin"], "tender.min_days.works.open", "25", None, "新规", now)
     assert codes(lambda: publish(centre, section, days=21, now=now)) == "period_too_short"
     assert codes(lambda: publication.publish(centre, section, title="t", body="b", deadline=now + timedelta(days=30),

@@ -205,6 +205,7 @@ def test_a_return_lists_every_finding_at_once(client, headers, submitted):
     ({"outcome": "approve"}, 422, "outcome_invalid"),
     ({"comment": 5}, 400, "comment_invalid"),
     ({"outcome": "accept_with_gaps", "gaps_due": "next week"}, 400, "gaps_due_invalid"),
+    ({"outcome": "accept_with_gaps", "gaps_due": "9999-12-31"}, 400, "gaps_due_invalid"),
     ({"outcome": "accept_with_gaps", "gaps_due": None}, 422, "no_findings"),
 ])
 def test_bad_decisions_are_refused_and_change_nothing(client, headers, submitted, change, status, code):
@@ -279,6 +280,8 @@ def test_the_centre_publishes_a_notice_with_documents_in_base64(client, headers,
     ({"deadline": "2026-06-30T09:00:00"}, 400, "deadline_invalid"),
     ({"deadline": "soon"}, 400, "deadline_invalid"),
     ({"deadline": None}, 422, "deadline_invalid"),
+    ({"deadline": "9999-12-31T23:00:00+00:00"}, 400, "deadline_invalid"),
+    ({"deadline": "0001-01-01T00:00:00+08:00"}, 400, "deadline_invalid"),
     ({"title": " "}, 422, "title_invalid"),
     ({"documents": [{"filename": "setup.exe", "content_base64": b64(b"MZ")}]}, 415, "document_type"),
 ])

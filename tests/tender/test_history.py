@@ -50,12 +50,12 @@ def test_a_bad_row_changes_nothing_and_every_bad_row_is_named(app, demo):
     ]
     result = app.test_cli_runner().invoke(args=["tender", "import", "-"], input=csv(*bad))
     assert result.exit_code != 0
-    out = result.output
-    assert "Nothing was imported" in out
-    for expected in ("line 5: category '矿业权'", "line 5: region_code '999999'", "line 5: method '拍卖'",
-                     "line 5: procuring_unit_credit_code", "line 5: base_amount 'abc'", "line 5: deal_amount '12.345'",
-                     "line 5: award_date '2024-13-01'", "line 5: bidder_count 'many'",
-                     "line 6: section_code H2024-001-01 appears also on line 2"):
+    out = result.output  # the command speaks the platform's default language, Chinese
+    assert "未导入任何数据：有 2 行有误" in out
+    for expected in ("line 5: category 的值 '矿业权'", "line 5: region_code 的值 '999999'", "line 5: method 的值 '拍卖'",
+                     "line 5: procuring_unit_credit_code 的值", "line 5: base_amount 的值 'abc'",
+                     "line 5: deal_amount 的值 '12.345'", "line 5: award_date 的值 '2024-13-01'",
+                     "line 5: bidder_count 的值 'many'", "line 6: section_code 的值 H2024-001-01 在第 2 行也出现"):
         assert expected in out, out
     assert count(Section) == 0 and count(Project) == 0
 
@@ -64,15 +64,17 @@ def test_codes_already_on_the_platform_are_refused(app, demo):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["tender", "import", "-"], input=csv(GOOD[0])).exit_code == 0
     again = runner.invoke(args=["tender", "import", "-"], input=csv(GOOD[0]))
-    assert again.exit_code != 0 and "project H2024-001 is on the platform already" in again.output
+    assert again.exit_code != 0 and "项目 H2024-001 已在平台上" in again.output
     assert count(Section) == 1
 
 
 def test_files_that_are_not_the_format_are_refused_with_a_reason(app, demo):
     runner = app.test_cli_runner()
-    assert "not UTF-8" in runner.invoke(args=["tender", "import", "-"], input="a,b\n".encode("gbk") + "中".encode("gbk")).output
-    assert "lacks the columns" in runner.invoke(args=["tender", "import", "-"], input=b"project_code\nx\n").output
-    assert "no rows" in runner.invoke(args=["tender", "import", "-"], input=csv()).output
+    def output(data: bytes) -> str:
+        return runner.invoke(args=["tender", "import", "-"], input=data).output
+    assert "文件不是 UTF-8 编码的文本" in output("a,b\n".encode("gbk") + "中".encode("gbk"))
+    assert "表头缺少以下列" in output(b"project_code\nx\n")
+    assert "文件中没有数据行" in output(csv())
 
 
 def test_the_admin_uploads_a_file_and_reads_the_report(login):

@@ -91,7 +91,7 @@ def test_an_addendum_less_than_15_days_before_the_deadline_moves_it(demo, publis
         assert published.deadline - clock.now() >= timedelta(days=15)
         db.session.commit()
     told = db.session.scalars(select(Notification).where(Notification.kind == "addendum")).one()
-    assert told.user_id == demo["bidder1"].id and "moves to" in told.body
+    assert told.user_id == demo["bidder1"].id and "投标截止时间顺延至北京时间" in told.body
 
 
 def test_an_addendum_early_enough_leaves_the_deadline_and_the_setting_counts(demo, published):
