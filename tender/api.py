@@ -169,18 +169,21 @@ def _moment(body: dict, name: str) -> datetime | None:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None:
-        raise _bad(f"{name}_invalid", _("%(name)s must be a date and time with its offset, such as "
-                                        "2026-05-20T09:30:00+08:00.", name=name))
-    return moment.astimezone(timezone.utc)
+    try:  # at the ends of the calendar a moment has no UTC or Beijing equivalent
+        if moment is not None and moment.tzinfo is not None:
+            return clock.local(moment.astimezone(timezone.utc)).astimezone(timezone.utc)
+    except OverflowError:
+        pass
+    raise _bad(f"{name}_invalid", _("%(name)s must be a date and time with its offset, such as "
+                                    "2026-05-20T09:30:00+08:00.", name=name))
 
 
 def _day(body: dict, name: str) -> date | None:
     value = body.get(name)
     if value is None:
         return None
-    try:
-        if isinstance(value, str) and len(value) == 10:
+    try:  # the last days of the calendar have no day after them for a deadline
+        if isinstance(value, str) and len(value) == 10 and date.fromisoformat(value) < date(9999, 1, 1):
             return date.fromisoformat(value)
     except ValueError:
         pass
