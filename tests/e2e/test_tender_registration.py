@@ -90,11 +90,11 @@ def test_from_registration_to_a_published_notice(app, demo_users, person, page, 
     centre.locator("#queue").get_by_role("link").first.click()
     centre.locator("#v-drawings-defective").check()
     centre.locator("#return").click()
-    expect(centre.locator(".alert-danger")).to_be_visible()  # a defective item needs a note
+    expect(centre.locator(".alert-danger")).to_contain_text("请说明以下事项存在的问题")  # a defective item needs a note
     centre.locator("#v-drawings-defective").check()
     centre.locator("#note-drawings").fill("图审合格书缺少盖章页")
     centre.locator("#return").click()
-    expect(centre.locator(".alert-success")).to_be_visible()
+    expect(centre.locator(".alert-success")).to_contain_text("已退回采购人")
 
     # The unit sees what to put right, supplies it and submits again.
     unit.reload()
@@ -107,7 +107,7 @@ def test_from_registration_to_a_published_notice(app, demo_users, person, page, 
     centre.goto("/tender/acceptance")
     centre.locator("#queue").get_by_role("link").first.click()
     centre.locator("#accept").click()
-    expect(centre.locator(".alert-success")).to_be_visible()
+    expect(centre.locator(".alert-success")).to_contain_text("已受理")
     centre.goto(urlsplit(unit.url).path)
     centre.locator("#sections").get_by_role("link").first.click()
     soon = clock.local(clock.now()) + timedelta(days=5)
@@ -115,11 +115,12 @@ def test_from_registration_to_a_published_notice(app, demo_users, person, page, 
     centre.locator("#body").fill("本项目已具备招标条件，现进行公开招标。")
     centre.locator("#documents").set_input_files(documents["tender_documents"])
     centre.locator("#publish").click()
-    expect(centre.locator(".alert-danger")).to_contain_text("20")
+    expect(centre.locator(".alert-danger")).to_contain_text("至少 20 个日历日")
     later = (clock.local(clock.now()) + timedelta(days=22)).replace(hour=9, minute=30)
     centre.locator("#deadline").fill(later.strftime("%Y-%m-%dT%H:%M"))
     centre.locator("#documents").set_input_files(documents["tender_documents"])
     centre.locator("#publish").click()
+    expect(centre.locator(".alert-success")).to_contain_text("已发布")
     expect(centre.locator("#deadline")).to_have_text(later.strftime("%Y-%m-%d 09:30"))
 
     # A bidder finds it on the public board, signs in, registers and downloads the documents.
