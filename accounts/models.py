@@ -173,3 +173,19 @@ class FailedSignIn(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ip_address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class PersonalKey(db.Model):
+    """A keyholder's personal X25519 key for opening-key shares: the public half in the clear, the private
+    half only as a box sealed under the PIN and the pepper (core.crypto.custody). A reset retires the key:
+    shares wrapped to it are lost, which the k-of-n split tolerates."""
+
+    __tablename__ = "personal_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    public: Mapped[bytes] = mapped_column(LargeBinary)
+    box: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

@@ -4,8 +4,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from accounts.models import Organisation, User
 from core import settings
@@ -51,6 +51,9 @@ class Project(db.Model):
     category: Mapped[str] = mapped_column(String(20))
     green_channel: Mapped[bool] = mapped_column(Boolean, default=False)
     green_channel_reason: Mapped[str] = mapped_column(String(300), default="")
+    # The HPKE suite bids are sealed with (core.crypto.sealing.SUITES): classical by default, or hybrid
+    # post-quantum ML-KEM-768+X25519 where the unit asks for it.
+    sealing_suite: Mapped[str] = mapped_column(String(40), default="x25519", server_default="x25519")
     status: Mapped[str] = mapped_column(String(30), default="draft", index=True)
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -108,6 +111,8 @@ class Section(db.Model):
     deal_amount: Mapped[Decimal | None] = mapped_column(Money())
     award_date: Mapped[date | None] = mapped_column(Date, index=True)
     bidder_count: Mapped[int | None] = mapped_column(Integer)
+    # Receipts number each section's envelopes in order; the counter row serialises that numbering.
+    bid_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     project: Mapped[Project] = relationship(back_populates="sections")
     previous: Mapped["Section | None"] = relationship(remote_side=[id])
@@ -290,3 +295,125 @@ class Booking(db.Model):
 
     room: Mapped[Room] = relationship()
     section: Mapped[Section | None] = relationship()
+
+
+class SectionKey(db.Model):
+    """The public half of a section's opening key, made at publication; the private half exists only as
+    wrapped shares (KeyShare), one per keyholder."""
+
+    __tablename__ = "section_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), unique=True)
+    suite: Mapped[str] = mapped_column(String(40))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    key_label: Mapped[str] = mapped_column(String(200))
+    threshold: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    section: Mapped[Section] = relationship(backref=backref("key", uselist=False))
+    shares: Mapped[list["KeyShare"]] = relationship(back_populates="section_key", order_by="KeyShare.id")
+
+
+class KeyShare(db.Model):
+    """One keyholder's share of a section's opening key, sealed to that keyholder's personal key."""
+
+    __tablename__ = "key_share"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_key_id: Mapped[int] = mapped_column(ForeignKey("section_key.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    personal_key_id: Mapped[int] = mapped_column(ForeignKey("personal_key.id"))
+    holder: Mapped[str] = mapped_column(String(40))  # "user:<id>", bound into the wrapping
+    role: Mapped[str] = mapped_column(String(20))  # centre | procuring | supervisor
+    public: Mapped[bytes] = mapped_column(LargeBinary)
+    box: Mapped[bytes] = mapped_column(LargeBinary)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    section_key: Mapped[SectionKey] = relationship(back_populates="shares")
+    user: Mapped[User] = relationship()
+
+
+class Bid(db.Model):
+    """One submitted envelope (a version of a bidder's bid). Only the sealed envelope is kept before the
+    opening: the platform cannot read it."""
+
+    __tablename__ = "bid"
+    __table_args__ = (UniqueConstraint("section_id", "sequence"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, … per bidder and section
+    sequence: Mapped[int] = mapped_column(Integer)  # per section, in order of receipt
+    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)  # submitted|replaced|withdrawn
+    envelope_sha256: Mapped[str] = mapped_column(String(64))  # also its name in the document store
+    envelope_size: Mapped[int] = mapped_column(Integer)
+    certificate_fingerprint: Mapped[str] = mapped_column(String(64))
+    signer: Mapped[str] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip_address: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(300))
+    receipt: Mapped[str] = mapped_column(Text)  # the seal-signed receipt file (canonical JSON)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    section: Mapped[Section] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+    def can_view(self, user) -> bool:
+        return user.role == Role.BIDDER and user.organisation_id == self.organisation_id
+
+    can_manage = can_view
+
+
+class Guarantee(db.Model):
+    """An electronic bid guarantee (电子投标保函) issued by a guarantor for a bidder and a section: the signed
+    document as received, and the fields read from it."""
+
+    __tablename__ = "guarantee"
+    __table_args__ = (UniqueConstraint("guarantor_code", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(64))
+    guarantor_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    guarantor_code: Mapped[str] = mapped_column(String(18))
+    applicant_code: Mapped[str] = mapped_column(String(18), index=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_to: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    document: Mapped[bytes] = mapped_column(LargeBinary)  # the signed guarantee file, byte for byte
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="issued", index=True)  # issued|revoked|claimed
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revocation_reason: Mapped[str] = mapped_column(Text, default="")
+
+    section: Mapped[Section] = relationship()
+    guarantor: Mapped[Organisation] = relationship()
+    claims: Mapped[list["GuaranteeClaim"]] = relationship(back_populates="guarantee", order_by="GuaranteeClaim.id")
+
+    def can_view(self, user) -> bool:
+        if user.role == Role.GUARANTOR:
+            return user.organisation_id == self.guarantor_id
+        if user.role == Role.BIDDER:
+            return user.organisation.credit_code == self.applicant_code
+        return user.role in OVERSEERS
+
+    def can_manage(self, user) -> bool:
+        return user.role == Role.GUARANTOR and user.organisation_id == self.guarantor_id
+
+
+class GuaranteeClaim(db.Model):
+    """A claim (索赔) the guarantor records after award: the winner withdrew after the deadline, refused
+    the contract, or gave no performance security."""
+
+    __tablename__ = "guarantee_claim"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guarantee_id: Mapped[int] = mapped_column(ForeignKey("guarantee.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    guarantee: Mapped[Guarantee] = relationship(back_populates="claims")
