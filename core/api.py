@@ -66,7 +66,7 @@ def json_body() -> dict:
 
 
 def _fingerprint() -> str:
-    return hashlib.sha256(b"\0".join([request.method.encode(), request.path.encode(),
+    return hashlib.sha256(b"\0".join([request.method.encode(), request.path.encode(), request.query_string,
                                       request.get_data()])).hexdigest()
 
 

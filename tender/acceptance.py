@@ -19,6 +19,7 @@ from tender.models import Finding, Project, Review
 from tender.projects import _move
 
 OUTCOMES = ("accept", "return", "accept_with_gaps")
+MAX_GAP_PERIOD = timedelta(days=365)
 VERDICTS = ("ok", "missing", "defective")
 
 
@@ -49,6 +50,9 @@ def decide(actor: User, project: Project, *, outcome: str, verdicts: dict, comme
     if outcome not in OUTCOMES:
         raise DomainError("outcome_invalid", _("Choose to accept, return, or accept with gaps."))
     states.require(states.PROJECT, project, outcome, "project")
+    if not isinstance(verdicts, dict) or not all(isinstance(v, tuple | list) and len(v) == 2 for v in verdicts.values()):
+        raise DomainError("verdict_invalid", _("Mark each item as present, missing or defective."))
+    comment = comment if isinstance(comment, str) else ""
     items = checklists.checklist(project.category)
     unjudged = [str(i.label) for i in items if i.key not in verdicts]
     if unjudged:
@@ -74,8 +78,10 @@ def decide(actor: User, project: Project, *, outcome: str, verdicts: dict, comme
         if critical:
             raise DomainError("critical_gap", _("Critical items cannot be accepted with a gap (容缺受理): %(items)s. "
                                                 "Return the application instead.", items="; ".join(critical)))
-        if gaps_due is None or gaps_due <= now.astimezone(clock.SHANGHAI).date():
-            raise DomainError("gaps_due_invalid", _("Give a date after today by which the gaps must be supplied."))
+        today = now.astimezone(clock.SHANGHAI).date()
+        if not isinstance(gaps_due, date) or not today < gaps_due <= today + MAX_GAP_PERIOD:
+            raise DomainError("gaps_due_invalid", _("Give a date after today, and within a year, by which the gaps "
+                                                    "must be supplied."))
     else:
         gaps_due = None
 

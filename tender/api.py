@@ -440,14 +440,14 @@ def addendum(section_id: int):
 # Rooms.
 
 @api.get("/rooms")
-@roles_required(Role.CENTRE, Role.ADMIN, Role.SUPERVISOR)
+@roles_required(Role.CENTRE, Role.SUPERVISOR)
 def room_list():
     return ok({"rooms": [room_json(r) for r in db.session.scalars(select(Room).order_by(Room.name))],
                "bookings": [booking_json(b) for b in db.session.scalars(rooms.upcoming(clock.now()))]})
 
 
 @api.post("/rooms")
-@roles_required(Role.CENTRE, Role.ADMIN)
+@roles_required(Role.CENTRE)
 @creating
 def create_room():
     body = json_body()

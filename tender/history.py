@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
 from accounts import credit_code
@@ -43,8 +43,11 @@ class Report:
 
 class ImportRefused(DomainError):
     def __init__(self, report: Report):
-        super().__init__("import_refused", _("Nothing was imported: %(n)s rows are wrong. Correct them and import "
-                                             "the whole file again.", n=len({line for line, _m in report.errors})), 422)
+        wrong = len({line for line, _m in report.errors})
+        super().__init__("import_refused", ngettext("Nothing was imported: %(num)s row is wrong. Correct it and import "
+                                                    "the whole file again.",
+                                                    "Nothing was imported: %(num)s rows are wrong. Correct them and "
+                                                    "import the whole file again.", wrong), 422)
         self.report = report
 
 

@@ -34,8 +34,9 @@ for _category, _category_label in CATEGORIES.items():
             _l("Minimum calendar days from publication to bid deadline: %(category)s, %(method)s",
                category=_category_label, method=METHODS[_method]), _l("days"), 1, 365))
 
-# Staff who see every project: the centre runs them, supervisors watch them.
-OVERSEERS = (Role.CENTRE, Role.SUPERVISOR, Role.ADMIN)
+# Staff who see every project: the centre runs them, supervisors watch them. Administrators run the
+# platform (users, organisations, settings), not the trade.
+OVERSEERS = (Role.CENTRE, Role.SUPERVISOR)
 
 
 class Project(db.Model):

@@ -80,9 +80,10 @@ def create(actor: User, *, name, category, region_code, green_channel: bool = Fa
                    {"code": project.code, "name": project.name, "category": project.category,
                     "green_channel": project.green_channel}, actor=actor, now=now)
     for fields in sections or []:
-        if not isinstance(fields, dict):
-            raise DomainError("section_invalid", _("Each section is an object of its fields."))
-        add_section(actor, project, now=now, **fields)
+        if not isinstance(fields, dict) or not set(fields) <= set(SECTION_FIELDS):
+            raise DomainError("section_invalid", _("Each section is an object of its fields: %(fields)s.",
+                                                   fields=", ".join(SECTION_FIELDS)))
+        add_section(actor, project, now=now, **({f: None for f in SECTION_FIELDS} | fields))
     return project
 
 

@@ -322,7 +322,7 @@ def test_another_organisations_object_is_refused_and_left_unchanged(people, key)
         rule = key.split(" ", 1)[1]
         named = {name: (people.scenario("other").object_for(name, rule) if name in Scenario.IDS
                         else db.session.get(ID_MODELS[name], values[name])) for name in id_parameters(key)}
-        objects = {name: (type(obj), obj.id) for name, obj in named.items()}
+        objects = {name: (type(obj), inspect(obj).identity[0]) for name, obj in named.items()}
         prepare, form = ACTING.get(key, (None, None))
         org = db.session.get(Organisation, people.owner(role, "other").organisation_id)
         if prepare:

@@ -457,7 +457,7 @@ def test_an_addendum_close_to_the_deadline_moves_it(client, headers, published):
 
 def test_rooms_are_booked_without_overlaps(client, headers, published):
     created = client.post(f"{API}/rooms", json={"name": "第一开标室", "kind": "opening", "seats": 40},
-                          headers=headers("admin"))
+                          headers=headers("centre"))
     assert created.status_code == 201
     room = created.get_json()["id"]
     assert_error(client.post(f"{API}/rooms", json={"name": "第一开标室", "kind": "opening"}, headers=headers("centre")),
