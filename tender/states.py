@@ -83,6 +83,16 @@ SECTION = {
     ("awarded", "fail"): "failed",  # the winner refuses and no candidate remains
 }
 
+# An electronic bid guarantee: the guarantor revokes it before the deadline, or records claims after award.
+GUARANTEE = {
+    ("issued", "revoke"): "revoked",
+    ("issued", "claim"): "claimed",
+    ("claimed", "claim"): "claimed",  # a further claim on the same guarantee
+}
+GUARANTEE_LABELS = {"issued": _p("guarantee", "issued"), "revoked": _p("guarantee", "revoked"),
+                    "claimed": _p("guarantee", "claimed")}
+GUARANTEE_ACTIONS = {"revoke": _p("guarantee", "revoke"), "claim": _p("guarantee", "record a claim on")}
+
 # Sections that take part in their project's acceptance (a cancelled one no longer does).
 LIVE_BEFORE_PUBLICATION = ("draft", "submitted", "returned", "accepted", "accepted_with_gaps")
 
