@@ -3,12 +3,13 @@ import base64
 
 from sqlalchemy import select
 
-from accounts import auth, credit_code, regions
+from accounts import auth, credit_code, keys, regions
 from accounts.models import OrgKind, Organisation, User
 from core.extensions import db
 from core.permissions import Role
 
 DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PIN = "demo-pin-2026"  # keyholders' opening-key PIN
 
 # (name, first 17 characters of the credit code, kind, region)
 ORGANISATIONS = [
@@ -70,6 +71,8 @@ def load(now) -> list[User]:
             db.session.flush()
             if seed:
                 auth.set_totp_secret(user, seed)
+            if role in keys.KEYHOLDER_ROLES:
+                keys.set_pin(user, DEMO_PIN, DEMO_PIN, now)
         users.append(user)
     db.session.flush()
     return users

@@ -92,3 +92,11 @@ class SettingForm(FlaskForm):
     effective_from = DateTimeLocalField(_l("In force from (Beijing time)"), validators=[Optional()],
                                         description=_l("Leave empty for now."))
     reason = StringField(_l("Reason for the change"), validators=[DataRequired(), Length(max=500)])
+
+
+class PinForm(FlaskForm):
+    """Set, change or reset the PIN that guards one's personal key for opening keys."""
+    old_pin = PasswordField(_l("Current PIN"), validators=[Optional()], render_kw={"autocomplete": "off"})
+    pin = PasswordField(_l("New PIN (at least 8 characters)"), validators=[DataRequired(), Length(min=8, max=128)],
+                        render_kw={"autocomplete": "new-password"})
+    repeated = PasswordField(_l("New PIN again"), validators=[DataRequired()], render_kw={"autocomplete": "new-password"})

@@ -9,9 +9,9 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from accounts import auth, organisations, tokens
+from accounts import auth, keys, organisations, tokens
 from accounts.forms import (KIND_LABELS, STATUS_LABELS, CodeForm, DecisionForm, ForgotForm, LoginForm,
-                            RegisterForm, ResetForm, SettingForm, TokenForm, UserForm)
+                            PinForm, RegisterForm, ResetForm, SettingForm, TokenForm, UserForm)
 from accounts.models import KIND_ROLES, ApiToken, Organisation, Region, User
 from core import clock, settings
 from core.crypto import secretbox
@@ -204,6 +204,32 @@ def reset_password(token: str):
 def profile():
     return render_template("accounts/profile.html", tokens=tokens.of(current_user), form=TokenForm(),
                            new_token=session.pop("new_token", None))
+
+
+@accounts_bp.route("/profile/pin", methods=["GET", "POST"])
+@roles_required(*keys.KEYHOLDER_ROLES)
+def pin():
+    """The keyholder's PIN: set it once, change it, or reset it when it is lost (a new personal key)."""
+    form = PinForm()
+    key = keys.current(current_user)
+    if form.validate_on_submit():
+        action = request.form.get("action", "set")
+        try:
+            if action == "reset":
+                keys.reset_pin(current_user, form.pin.data, form.repeated.data, clock.now())
+            elif key is not None:
+                keys.change_pin(current_user, form.old_pin.data or "", form.pin.data, form.repeated.data, clock.now())
+            else:
+                keys.set_pin(current_user, form.pin.data, form.repeated.data, clock.now())
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return render_template("accounts/pin.html", form=form, key=key), error.status
+        db.session.commit()
+        flash({"reset": _("Your PIN is reset: a new personal key takes part in sections published from now on.")}
+              .get(action, _("Your PIN is saved.")), "success")
+        return redirect(url_for("accounts.pin"))
+    return render_template("accounts/pin.html", form=form, key=key), 400 if form.errors else 200
 
 
 @accounts_bp.post("/profile/tokens")

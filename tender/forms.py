@@ -6,7 +6,7 @@ from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from tender.models import CATEGORIES, EVALUATION_METHODS, METHODS, ROOM_KINDS
+from tender.models import CATEGORIES, EVALUATION_METHODS, METHODS, ROOM_KINDS, SEALING_SUITES
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -21,6 +21,8 @@ class ProjectForm(FlaskForm):
     region_code = SelectField(_l("Region"))
     green_channel = BooleanField(_l("Ask for the green channel (绿色通道): key or urgent project"))
     green_channel_reason = StringField(_l("Why the green channel"), validators=[Optional(), Length(max=300)])
+    sealing_suite = SelectField(_l("Bid sealing"), choices=_choices(SEALING_SUITES), default="x25519",
+                                description=_l("How bidders' envelopes are encrypted to the opening key."))
 
 
 class SectionForm(FlaskForm):

@@ -22,6 +22,8 @@ METHODS = {"open": _l("Open tender (公开招标)"), "invited": _l("Invited tend
 EVALUATION_METHODS = {"lowest_price": _l("Lowest evaluated price"), "comprehensive": _l("Comprehensive scoring")}
 # Works sections are priced against a control price (招标控制价); the others against a budget (预算金额).
 BASE_LABELS = {"works": _l("Control price"), "procurement": _l("Budget"), "other": _l("Budget")}
+SEALING_SUITES = {"x25519": _l("X25519 (standard)"),
+                  "mlkem768-x25519": _l("ML-KEM-768 + X25519 (post-quantum hybrid)")}
 ROOM_KINDS = {"opening": _l("Opening room"), "evaluation": _l("Evaluation room")}
 
 # Statutory minimum calendar days from publication to bid deadline, per method (settings per category and method).
@@ -33,6 +35,12 @@ for _category, _category_label in CATEGORIES.items():
             f"tender.min_days.{_category}.{_method}", int, _days,
             _l("Minimum calendar days from publication to bid deadline: %(category)s, %(method)s",
                category=_category_label, method=METHODS[_method]), _l("days"), 1, 365))
+
+settings.define(settings.Definition("tender.key_threshold", int, 2,
+                                    _l("Keyholders needed to open a section's bids (of three: centre, procuring unit, "
+                                       "supervisor)"), _l("keyholders"), 2, 3))
+settings.define(settings.Definition("tender.envelope_max_mb", int, 200, _l("Largest sealed bid envelope accepted"),
+                                    "MB", 1, 2000))
 
 # Staff who see every project: the centre runs them, supervisors watch them. Administrators run the
 # platform (users, organisations, settings), not the trade.

@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from accounts.models import Region, User
 from core import journal, uploads
+from core.crypto import sealing
 from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role
 from tender import checklists, states
-from tender.models import CATEGORIES, EVALUATION_METHODS, METHODS, Project, ProjectDocument, Section
+from tender.models import CATEGORIES, EVALUATION_METHODS, METHODS, SEALING_SUITES, Project, ProjectDocument, Section
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # what Numeric(18, 2) holds
 
@@ -59,7 +60,7 @@ def _region(code) -> str:
 
 
 def create(actor: User, *, name, category, region_code, green_channel: bool = False, green_channel_reason="",
-           sections: list[dict] | None = None, now: datetime) -> Project:
+           sealing_suite=sealing.DEFAULT_SUITE, sections: list[dict] | None = None, now: datetime) -> Project:
     """A draft project of the actor's procuring unit, with any sections given (see ``add_section``)."""
     if actor.role != Role.PROCURING:
         raise DomainError("not_procuring_unit", _("Only a procuring unit registers projects."), 403)
@@ -69,7 +70,9 @@ def create(actor: User, *, name, category, region_code, green_channel: bool = Fa
     project = Project(code="", name=_text(name, "name_invalid", _("The project name"), 200),
                       category=_choice(category, CATEGORIES, "category_invalid", _("category")),
                       region_code=_region(region_code), green_channel=bool(green_channel),
-                      green_channel_reason=reason[:300], procuring_unit_id=actor.organisation_id,
+                      green_channel_reason=reason[:300],
+                      sealing_suite=_choice(sealing_suite, SEALING_SUITES, "sealing_suite_invalid", _("sealing")),
+                      procuring_unit_id=actor.organisation_id,
                       procuring_credit_code=actor.organisation.credit_code, status="draft", created_at=now,
                       created_by_id=actor.id)
     db.session.add(project)

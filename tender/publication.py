@@ -9,7 +9,7 @@ from accounts.models import User
 from core import clock, journal, settings, uploads
 from core.errors import DomainError
 from core.extensions import db
-from tender import states
+from tender import opening_keys, states
 from tender.models import CATEGORIES, METHODS, Notice, NoticeDocument, Project, Section
 
 PUBLIC_STATES = ("published", "closed", "opening", "opened", "evaluated", "publicised", "awarded", "contracted",
@@ -56,6 +56,7 @@ def publish(actor: User, section: Section, *, title, body, deadline: datetime,
     if not documents:
         raise DomainError("tender_documents_missing", _("Attach the tender documents (招标文件)."))
     stored = [uploads.store(name, data) for name, data in documents]
+    opening_keys.make(section, actor, now)
     notice = Notice(section=section, kind="tender", title=title, body=body, published_at=now,
                     published_by_id=actor.id)
     db.session.add(notice)

@@ -118,7 +118,8 @@ def new_project():
         try:
             project = projects.create(current_user, name=form.name.data, category=form.category.data,
                                       region_code=form.region_code.data, green_channel=form.green_channel.data,
-                                      green_channel_reason=form.green_channel_reason.data, now=clock.now())
+                                      green_channel_reason=form.green_channel_reason.data,
+                                      sealing_suite=form.sealing_suite.data, now=clock.now())
         except DomainError as error:
             return _refused(error, "tender/project_form.html", form=form)
         db.session.commit()

@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"  # production's scrypt is asserted in test_auth
+CHEAP_KDF = {"iterations": 1, "memory_cost": 64, "lanes": 1}
+os.environ.setdefault("CUSTODY_KDF", "1:64:1")  # for the servers and workers tests start
 
 
 def require_service(name: str, available: bool, how: str) -> None:
@@ -100,6 +102,7 @@ def app(database_url, instance_dir):
         "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
+        "CUSTODY_KDF": CHEAP_KDF,  # production's Argon2id cost is asserted in tests/crypto/test_custody.py
     })
     app.test_client_class = FreshContextClient
     app.extensions["celery"].conf.update(task_always_eager=True, task_eager_propagates=True)
