@@ -142,6 +142,8 @@ def check_certificate(leaf: x509.Certificate, intermediates: list[x509.Certifica
     """The verified chain (leaf first, trust anchor last) of ``leaf`` valid at ``at`` and not revoked by
     ``now`` (default ``at``); else SignatureRefused with the first reason of the module docstring."""
     now = now or at
+    if not anchors.cas:  # cryptography builds no store without a certificate: nothing can chain to it
+        raise SignatureRefused("issuer_unknown", "the trust store holds no CA certificate")
     try:
         chain = verifier(anchors, at).verify(leaf, list(intermediates)).chain
     except VerificationError as refusal:
