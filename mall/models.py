@@ -74,8 +74,9 @@ class Listing(db.Model):
         return self.status == "approved" and self.stock > 0
 
     def can_view(self, user) -> bool:
-        """Approved listings are the catalogue; the rest only for their supplier and the centre."""
-        return (self.status == "approved" and user.role == Role.PROCURING) \
+        """Approved listings are the catalogue (units and suppliers); the rest only for their supplier, the centre
+        and supervisors."""
+        return (self.status == "approved" and user.role in (Role.PROCURING, Role.SUPPLIER)) \
             or user.role in CROSS_ORGANISATION_ROLES or user.organisation_id == self.supplier_id
 
     def can_manage(self, user) -> bool:
