@@ -9,7 +9,9 @@ import binascii
 import io
 from datetime import date, datetime, timezone
 
-from flask import abort, jsonify, request, send_file
+from functools import wraps
+
+from flask import abort, current_app, jsonify, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,8 +22,8 @@ from core.db import get_or_404
 from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role, check_object, roles_required
-from tender import acceptance, checklists, history, participation, projects, publication, rooms
-from tender.models import (CATEGORIES, EVALUATION_METHODS, METHODS, OVERSEERS, ROOM_KINDS, Booking,
+from tender import acceptance, bids, checklists, history, participation, projects, publication, rooms
+from tender.models import (CATEGORIES, EVALUATION_METHODS, METHODS, OVERSEERS, ROOM_KINDS, Bid, Booking,
                            Clarification, Finding, Notice, NoticeDocument, Project, Registration, Room,
                            Section)
 from tender.states import STATE_LABELS
@@ -813,3 +815,114 @@ describe({
                  "responses": {"201": _json("TenderImportReport", "Imported"), "422": _import_refused,
                                **error_responses(400, 401, 403)}}},
 }, SCHEMAS)
+
+
+# Sealed bids.
+
+def bid_json(bid: Bid) -> dict:
+    return {"id": bid.id, "section_id": bid.section_id, "version": bid.version, "sequence": bid.sequence,
+            "status": bid.status, "envelope_sha256": bid.envelope_sha256, "envelope_size": bid.envelope_size,
+            "received_at": bid.received_at.isoformat(timespec="milliseconds"),
+            "withdrawn_at": _time(bid.withdrawn_at)}
+
+
+def _body_limited_to_envelope_size(view):
+    """Refuse an envelope over the size limit from its Content-Length, before reading it (and before an
+    Idempotency-Key's fingerprint would read it)."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        limit = bids.max_bytes(clock.now())
+        if request.content_length is not None and request.content_length > limit:
+            raise DomainError("envelope_too_large", _("The envelope is larger than %(mb)s MB.",
+                                                      mb=limit // (1024 * 1024)), 413)
+        request.max_content_length = limit  # a body without a length is cut off at the limit (413)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@api.get("/sections/<int:section_id>/key")
+def section_key(section_id: int):
+    """The section's public opening key, for the bidder's tool to seal with."""
+    target = get_or_404(Section, section_id)
+    if not target.is_public:
+        abort(404)
+    return current_app.response_class(bids.key_file(target), mimetype="application/json")
+
+
+@api.get("/sections/<int:section_id>/bids")
+@roles_required(Role.BIDDER)
+def my_bids(section_id: int):
+    target = _section(section_id)
+    return ok({"bids": [bid_json(b) for b in bids.of_bidder(target, current_user.organisation_id)]})
+
+
+@api.post("/sections/<int:section_id>/bids")
+@roles_required(Role.BIDDER)
+@_body_limited_to_envelope_size
+@creating
+def submit_bid(section_id: int):
+    """The answer is the receipt file itself, signed by the platform seal: keep it as it is."""
+    target = _section(section_id)
+    data = request.get_data(cache=True)
+    bid = bids.submit(current_user, target, data, clock.now(), request.remote_addr or "",
+                      request.headers.get("User-Agent", ""))
+    response = current_app.response_class(bid.receipt, status=201, mimetype="application/json")
+    response.headers["Location"] = f"{_P}/bids/{bid.id}"
+    return response
+
+
+@api.get("/bids/<int:bid_id>/receipt")
+def bid_receipt(bid_id: int):
+    bid = check_object(get_or_404(Bid, bid_id))
+    return current_app.response_class(bid.receipt, mimetype="application/json")
+
+
+@api.post("/bids/<int:bid_id>/withdraw")
+def withdraw_bid(bid_id: int):
+    bid = check_object(get_or_404(Bid, bid_id), action="manage")
+    bids.withdraw(current_user, bid, clock.now())
+    db.session.commit()
+    return ok(bid_json(bid))
+
+
+describe({
+    f"{_P}/sections/{{section_id}}/key": {
+        "get": {"summary": "The section's public opening key file, to seal bids with (docs/formats.md)",
+                "operationId": "tenderSectionKey", "parameters": [_section_id],
+                "responses": {"200": _json("TenderSectionKey"), **error_responses(401, 404)}}},
+    f"{_P}/sections/{{section_id}}/bids": {
+        "get": {"summary": "The caller's bids for the section, every version (bidders)", "operationId": "tenderMyBids",
+                "parameters": [_section_id],
+                "responses": {"200": _json("TenderBidList"), **error_responses(401, 403, 404)}},
+        "post": {"summary": "Submit a sealed envelope (bidders); the answer is the receipt signed by the platform "
+                            "seal. A later envelope replaces the bid. Refused at or after the deadline.",
+                 "operationId": "tenderSubmitBid", "parameters": [_section_id, _idem],
+                 "requestBody": {"required": True, "content": {"application/octet-stream": {
+                     "schema": {"type": "string", "format": "binary"}}}},
+                 "responses": {"201": _json("TenderReceipt", "Accepted"),
+                               **error_responses(401, 403, 404, 409, 413, 422)}}},
+    f"{_P}/bids/{{bid_id}}/receipt": {
+        "get": {"summary": "The receipt of one of the caller's bids", "operationId": "tenderBidReceipt",
+                "parameters": [_path("bid_id")],
+                "responses": {"200": _json("TenderReceipt"), **error_responses(401, 404)}}},
+    f"{_P}/bids/{{bid_id}}/withdraw": {
+        "post": {"summary": "Withdraw the current bid before the deadline", "operationId": "tenderWithdrawBid",
+                 "parameters": [_path("bid_id")],
+                 "responses": {"200": _json("TenderBid"), **error_responses(401, 404, 409)}}},
+}, {
+    "TenderSectionKey": _object(["type", "version", "suite", "section", "public_key"], {
+        "type": {"type": "string", "enum": ["eproc-section-key"]}, "version": {"type": "integer"},
+        "suite": {"type": "string"}, "public_key": {"type": "string", "pattern": "^[0-9a-f]+$"},
+        "section": _object(["id", "code"], {"id": {"type": "string"}, "code": {"type": "string"}})}),
+    "TenderReceipt": _object(["body", "signature"], {
+        "body": {"type": "string", "description": "Canonical JSON of the receipt (docs/formats.md)"},
+        "signature": {"type": "string", "pattern": "^[0-9a-f]+$"}}),
+    "TenderBid": _object(["id", "section_id", "version", "sequence", "status", "envelope_sha256", "envelope_size",
+                          "received_at", "withdrawn_at"], {
+        "id": {"type": "integer"}, "section_id": {"type": "integer"}, "version": {"type": "integer"},
+        "sequence": {"type": "integer"}, "status": {"type": "string", "enum": ["submitted", "replaced", "withdrawn"]},
+        "envelope_sha256": {"type": "string"}, "envelope_size": {"type": "integer"},
+        "received_at": {"type": "string", "format": "date-time"},
+        "withdrawn_at": {"type": "string", "format": "date-time", "nullable": True}}),
+    "TenderBidList": _object(["bids"], {"bids": {"type": "array", "items": _ref("TenderBid")}}),
+})

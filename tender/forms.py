@@ -75,5 +75,9 @@ class BookingForm(FlaskForm):
     section_code = StringField(_l("Section code (optional)"), validators=[Optional(), Length(max=50)])
 
 
+class EnvelopeForm(FlaskForm):
+    envelope = FileField(_l("Sealed envelope (.env file made by your bidding tool)"), validators=[FileRequired()])
+
+
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV file (UTF-8)"), validators=[FileRequired()])

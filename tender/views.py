@@ -14,15 +14,16 @@ from core.db import get_or_404
 from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role, area_required, check_object, roles_required
-from tender import acceptance, checklists, history, participation, projects, publication, rooms
-from tender.forms import (AddendumForm, BookingForm, DocumentForm, ImportForm, ProjectForm, PublishForm,
+from tender import acceptance, bids, checklists, history, participation, projects, publication, rooms
+from tender.forms import (AddendumForm, BookingForm, DocumentForm, EnvelopeForm, ImportForm, ProjectForm, PublishForm,
                           QuestionForm, RoomForm, SectionForm)
-from tender.models import (CATEGORIES, EVALUATION_METHODS, METHODS, ROOM_KINDS, Booking, Clarification, Download,
+from tender.models import (CATEGORIES, EVALUATION_METHODS, METHODS, ROOM_KINDS, Bid, Booking, Clarification, Download,
                            Finding, NoticeDocument, Project, ProjectDocument, Registration, Room, Section)
 from tender.states import STATE_LABELS
 
 tender_bp = Blueprint("tender", __name__, template_folder="templates")
 NOTICES_PER_PAGE = 20
+FORM_OVERHEAD = 64 * 1024  # a multipart form's boundaries and CSRF token around the envelope
 STAFF = (Role.CENTRE, Role.SUPERVISOR)
 
 
@@ -435,6 +436,80 @@ def addendum(section_id: int):
             flash(_("Addendum published."), "success")
         return redirect(url_for("tender.notice", section_id=section_id))
     return render_template("tender/addendum.html", form=form, section=section), 400 if form.errors else 200
+
+
+# Sealed bids.
+
+@tender_bp.get("/sections/<int:section_id>/key")
+def section_key(section_id: int):
+    """The public opening key file that bidders' tools seal with."""
+    section = get_or_404(Section, section_id)
+    if not section.is_public:
+        abort(404)
+    return _attachment(bids.key_file(section), f"{section.code}.key.json", "application/json")
+
+
+def _bid_page(section: Section, form: EnvelopeForm, status: int = 200):
+    return render_template("tender/bid.html", section=section, form=form,
+                           history=bids.of_bidder(section, current_user.organisation_id),
+                           registered=participation.registration(section, current_user.organisation_id) is not None,
+                           open_for_bids=section.status == "published" and section.deadline > clock.now(),
+                           max_mb=bids.max_bytes(clock.now()) // (1024 * 1024)), status
+
+
+@tender_bp.get("/sections/<int:section_id>/bid")
+@roles_required(Role.BIDDER)
+def bid(section_id: int):
+    section = get_or_404(Section, section_id)
+    if not section.is_public:
+        abort(404)
+    return _bid_page(section, EnvelopeForm())
+
+
+@tender_bp.post("/sections/<int:section_id>/bid")
+@roles_required(Role.BIDDER)
+def submit_bid(section_id: int):
+    section = get_or_404(Section, section_id)
+    if not section.is_public:
+        abort(404)
+    limit = bids.max_bytes(clock.now())
+    if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
+        raise DomainError("envelope_too_large", _("The envelope is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), 413)
+    request.max_content_length = limit + FORM_OVERHEAD
+    form = EnvelopeForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the envelope file your bidding tool made."), "danger")
+        return _bid_page(section, form, 400)
+    data = form.envelope.data.read()
+    try:
+        submitted = bids.submit(current_user, section, data, clock.now(), *_client())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _bid_page(db.session.get(Section, section_id), form, error.status)
+    db.session.commit()
+    flash(_("Bid received at %(when)s Beijing time (number %(sequence)s). Keep the receipt: it proves what you "
+            "submitted and when.", when=clock.local(submitted.received_at).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+            sequence=submitted.sequence), "success")
+    return redirect(url_for("tender.bid", section_id=section_id))
+
+
+@tender_bp.get("/bids/<int:bid_id>/receipt")
+@roles_required(Role.BIDDER)
+def bid_receipt(bid_id: int):
+    submitted = check_object(get_or_404(Bid, bid_id))
+    return _attachment(submitted.receipt.encode(), f"receipt-{submitted.section.code}-v{submitted.version}.json",
+                       "application/json")
+
+
+@tender_bp.post("/bids/<int:bid_id>/withdraw")
+@roles_required(Role.BIDDER)
+def withdraw_bid(bid_id: int):
+    submitted = check_object(get_or_404(Bid, bid_id), action="manage")
+    bids.withdraw(current_user, submitted, clock.now())
+    db.session.commit()
+    flash(_("Your bid is withdrawn. You may submit a new one before the deadline."), "info")
+    return redirect(url_for("tender.bid", section_id=submitted.section_id))
 
 
 # Rooms.
