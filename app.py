@@ -21,6 +21,8 @@ from mall.api import mall_api  # noqa: E402
 from mall.views import mall_bp  # noqa: E402
 from supervision.views import supervision_bp  # noqa: E402
 from tender.api import api as tender_api  # noqa: E402
+from tender.guarantee_api import api as guarantee_api  # noqa: E402
+from tender.guarantee_views import guarantees_bp  # noqa: E402
 from tender.views import tender_bp  # noqa: E402
 
 HOUSEKEEPING_EVERY = timedelta(minutes=15)
@@ -84,12 +86,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(accounts_views.accounts_bp)
     app.register_blueprint(tender_bp, url_prefix="/tender")
+    app.register_blueprint(guarantees_bp, url_prefix="/tender/guarantees")
     app.register_blueprint(mall_bp, url_prefix="/mall")
     app.register_blueprint(supervision_bp, url_prefix="/supervision")
     app.register_blueprint(accounts_api, url_prefix="/api/v1")
     csrf.exempt(accounts_api)  # the API takes bearer tokens only, never the session cookie
     app.register_blueprint(tender_api, url_prefix="/api/v1/tender")
     csrf.exempt(tender_api)
+    app.register_blueprint(guarantee_api, url_prefix="/api/v1/tender/guarantees")
+    csrf.exempt(guarantee_api)
     app.register_blueprint(mall_api, url_prefix="/api/v1/mall")
     csrf.exempt(mall_api)
 

@@ -109,17 +109,6 @@ def _self_expectation(body: dict) -> g.Expectation:
                          deadline=start or datetime.min.replace(tzinfo=timezone.utc), validity_days=0)
 
 
-def _verify(signed: bytes, expected: g.Expectation, anchors: TrustAnchors, **kwargs) -> g.Verdict:
-    """core.crypto.guarantee's verdict; an empty trust store (the verifier cannot be built on no CA at all,
-    and the certificate is the last thing it comes to) trusts no issuer."""
-    try:
-        return g.verify_guarantee(signed, expected, anchors, **kwargs)
-    except ValueError:
-        if anchors.cas:
-            raise
-        return g.Verdict("issuer_unknown", None, "the trust store holds no CA")
-
-
 def _public_section(code: str) -> Section | None:
     return db.session.scalar(select(Section).where(Section.code == code, Section.published_at.is_not(None)))
 
@@ -163,7 +152,7 @@ def issue(actor: User, signed: bytes, now: datetime, *, anchors: TrustAnchors | 
     body = _peek(signed)
     if body is None:  # the signature or the format is wrong: say which, in DOMAIN.md's order
         try:
-            verdict = _verify(signed, _NOBODY, anchors, now=now)
+            verdict = g.verify_guarantee(signed, _NOBODY, anchors, now=now)
         except RecursionError:  # nested beyond reason
             verdict = g.Verdict("guarantee_malformed", None)
         raise _refused(verdict if verdict.reason in CRYPTO_REASONS else g.Verdict("guarantee_malformed", None))
@@ -175,7 +164,7 @@ def issue(actor: User, signed: bytes, now: datetime, *, anchors: TrustAnchors | 
                             code=named[:18]), 403)
     section = _public_section(body["section"])
     if section is None:
-        verdict = _verify(signed, _self_expectation(body), anchors, now=now)
+        verdict = g.verify_guarantee(signed, _self_expectation(body), anchors, now=now)
         if verdict.reason in CRYPTO_REASONS:
             raise _refused(verdict)
         project = db.session.scalar(select(Project).where(Project.code == body["project"]))
@@ -193,7 +182,7 @@ def issue(actor: User, signed: bytes, now: datetime, *, anchors: TrustAnchors | 
     bidder = _bidder(body["applicant"]["credit_code"])
     earlier = db.session.scalar(select(Guarantee).where(Guarantee.guarantor_code == actor.organisation.credit_code,
                                                         Guarantee.number == body["number"]))
-    verdict = _verify(signed, expectation(section, bidder, body["applicant"]["credit_code"]), anchors,
+    verdict = g.verify_guarantee(signed, expectation(section, bidder, body["applicant"]["credit_code"]), anchors,
                                  now=now, revoked=earlier is not None and earlier.status == "revoked",
                                  number_used=_number_used(actor.organisation.credit_code))
     if not verdict.ok:
@@ -246,7 +235,7 @@ def verify_at_opening(guarantee: Guarantee, now: datetime, *, anchors: TrustAnch
     (``number_reused``). Reads only; the opening records the verdict."""
     anchors = anchors if anchors is not None else trust_store.load()
     bidder = _bidder(guarantee.applicant_code)
-    return _verify(guarantee.document, expectation(guarantee.section, bidder, guarantee.applicant_code),
+    return g.verify_guarantee(guarantee.document, expectation(guarantee.section, bidder, guarantee.applicant_code),
                               anchors, now=now, revoked=guarantee.status == "revoked",
                               number_used=_number_used(guarantee.guarantor_code, exclude_id=guarantee.id))
 
@@ -371,3 +360,8 @@ def may_claim(user: User, guarantee: Guarantee) -> bool:
     return guarantee.can_manage(user) and (guarantee.status, "claim") in states.GUARANTEE \
         and guarantee.section.status in CLAIMABLE_SECTION_STATES
 
+
+
+def fields(guarantee: Guarantee) -> dict:
+    """The body of the stored file as the guarantor signed it (names of the parties, letter hash)."""
+    return json.loads(json.loads(guarantee.document)["body"])

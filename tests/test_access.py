@@ -150,7 +150,9 @@ class People:
         registered ("others"), so that a unit names its own project and a bidder its own registration."""
         if whose not in self._scenarios:
             unit, bidder = ("procuring", "bidder1") if whose == "own" else ("procuring2", "bidder2")
-            self._scenarios[whose] = Scenario(self.demo, self.demo[unit], self.demo[bidder])
+            # The demo guarantor issued the guarantee for bidder1; another guarantor the one for bidder2.
+            guarantor = self.demo["guarantor"] if whose == "own" else None
+            self._scenarios[whose] = Scenario(self.demo, self.demo[unit], self.demo[bidder], guarantor=guarantor)
         return self._scenarios[whose]
 
     def value(self, role: str, name: str, whose: str, rule: str = ""):
@@ -265,6 +267,11 @@ def _deadline_near(_org, objects):
     objects["section_id"].deadline = clock.now() + timedelta(days=3)
 
 
+def _awarded(_org, objects):
+    """Claims are recorded after award: the guarantee's section is awarded."""
+    objects["guarantee_id"].section.status = "awarded"
+
+
 def _all_present(org):
     return {"outcome": "accept", **{f"verdict-{item.key}": "ok" for item in checklists.checklist("works")}}
 
@@ -291,6 +298,12 @@ ACTING = {
     "POST /api/v1/tender/sections/<int:section_id>/addenda": (_deadline_near, lambda org: {"title": "补遗",
                                                                                            "body": "变更"}),
     "POST /api/v1/tender/clarifications/<int:clarification_id>/answer": (None, lambda org: {"answer": "可以。"}),
+    "POST /tender/guarantees/<int:guarantee_id>/revoke": (None, lambda org: {"reason": "access test"}),
+    "POST /tender/guarantees/<int:guarantee_id>/claims": (_awarded, lambda org: {"trigger": "contract_refused",
+                                                                                  "amount": "1.00"}),
+    "POST /api/v1/tender/guarantees/<int:guarantee_id>/revoke": (None, lambda org: {"reason": "access test"}),
+    "POST /api/v1/tender/guarantees/<int:guarantee_id>/claims": (_awarded, lambda org: {
+        "trigger": "contract_refused", "amount": "1.00"}),
     "POST /api/v1/tender/rooms/<int:room_id>/bookings": (None, lambda org: {
         "starts_at": (clock.now() + timedelta(days=40)).isoformat(),
         "ends_at": (clock.now() + timedelta(days=40, hours=2)).isoformat(), "purpose": "评标"}),
