@@ -22,6 +22,7 @@ def load(now) -> None:
         if db.session.scalar(select(Room.id).where(Room.name == name)) is None:
             rooms.create_room(centre, name, kind, seats, now)
     if db.session.scalar(select(Project.id).where(Project.name == DEMO_PROJECT)) is not None:
+        demo_guarantee(now)
         return
     project = projects.create(unit, name=DEMO_PROJECT, category="works", region_code="320100", now=now, sections=[
         {"name": "施工一标段", "method": "open", "base_amount": "12800000.00", "guarantee_amount": "200000.00",
@@ -38,3 +39,44 @@ def load(now) -> None:
                         body="本工程已具备招标条件，现对施工一标段进行公开招标。投标人须在投标截止时间前通过平台递交加密投标文件。",
                         deadline=(now + timedelta(days=25)).replace(hour=1, minute=30, second=0, microsecond=0),
                         documents=[("招标文件.pdf", PDF + b"tender documents")], now=now)
+    demo_guarantee(now)
+
+
+def demo_guarantee(now, section=None) -> None:
+    """A demo guarantee CA in the trust store, the demo guarantor's certificate from it, and one guarantee for
+    bidder1 on the demo section; the keys land in instance/demo-pki/ so that a person can sign more with
+    `flask tender sign-guarantee` (docs/tender.md). Idempotent; skipped when the section is not open."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from core import trust_store
+    from core.crypto import pki
+    from tender import guarantees
+    from tender.models import Guarantee, Section
+    guarantor = db.session.scalar(select(User).where(User.username == "guarantor"))
+    bidder = db.session.scalar(select(User).where(User.username == "bidder1"))
+    if section is None:
+        section = db.session.scalar(select(Section).join(Project).where(Project.name == DEMO_PROJECT)
+                                    .order_by(Section.id))
+    if guarantor is None or bidder is None or section is None or section.status != "published" \
+            or section.deadline <= now:
+        return
+    if db.session.scalar(select(Guarantee.id).where(Guarantee.guarantor_id == guarantor.organisation_id)):
+        return
+    folder = Path(current_app.instance_path) / "demo-pki"
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key, ca = pki.make_ca("Demo Guarantee CA", "Demo Certification Authority", now)
+    trust_store.add_certificate(ca, None, now)
+    trust_store.add_crl(pki.make_crl(ca_key, ca, now), None, now)
+    bank = guarantor.organisation
+    key = pki.new_signing_key()
+    certificate = pki.issue_signing_certificate(ca_key, ca, key.public_key(), "电子保函系统", bank.name, now,
+                                                credit_code=bank.credit_code)
+    for name, data in (("guarantee-ca.key.pem", pki.private_pem(ca_key)), ("guarantee-ca.pem", pki.pem(ca).encode()),
+                       ("guarantor.key.pem", pki.private_pem(key)), ("guarantor.pem", pki.pem(certificate).encode())):
+        path = folder / name
+        path.write_bytes(data)
+        path.chmod(0o600 if name.endswith(".key.pem") else 0o644)
+    signed = guarantees.sign_for(section, bidder.organisation, key, [certificate], now, number="BH-DEMO-0001")
+    guarantees.issue(guarantor, signed, now)

@@ -9,7 +9,7 @@ organisation the document names may upload it.
 """
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -365,3 +365,23 @@ def may_claim(user: User, guarantee: Guarantee) -> bool:
 def fields(guarantee: Guarantee) -> dict:
     """The body of the stored file as the guarantor signed it (names of the parties, letter hash)."""
     return json.loads(json.loads(guarantee.document)["body"])
+
+
+def sign_for(section: Section, bidder: Organisation, signing_key, certificates: list, now: datetime, *,
+             number: str | None = None, amount: Decimal | None = None, extra_days: int = 30) -> bytes:
+    """A signed guarantee file for ``bidder``'s bid on ``section``, with the terms the platform expects (the
+    section's amount unless ``amount``; valid from now until the deadline plus the bid validity period plus
+    ``extra_days``), signed with a guarantor's key; the guarantor is the one its certificate names
+    (O and serialNumber). For demonstrations: a real guarantor signs in its own systems."""
+    from core.crypto import pki
+    leaf = certificates[0]
+    guarantor = g.Party(pki.organisation_of(leaf) or "", pki.credit_code_of(leaf) or "")
+    project = section.project
+    body = g.guarantee_body(
+        number=number or f"BH-{section.code}-{bidder.credit_code[-6:]}-{now:%H%M%S}", guarantor=guarantor,
+        applicant=g.Party(bidder.name, bidder.credit_code),
+        beneficiary=_party(project.procuring_unit, project.procuring_credit_code), project_code=project.code,
+        section_code=section.code, amount=amount if amount is not None else section.guarantee_amount,
+        valid_from=now, valid_to=section.deadline + timedelta(days=section.bid_validity_days + extra_days),
+        issued_at=now)
+    return g.sign_guarantee(body, signing_key, certificates)

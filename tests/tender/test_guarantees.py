@@ -488,3 +488,44 @@ def test_the_pages_in_chinese(setting, login):
     client.set_cookie("lang", "zh")
     assert "保函" in client.get("/tender/guarantees/").text
     assert "撤销" in client.get(f"/tender/guarantees/{guarantee.id}").text
+
+
+# The demo path: `flask pki make-ca`, `flask pki issue`, `flask tender sign-guarantee`, then the upload page.
+
+def test_a_guarantee_signed_with_the_flask_commands_is_accepted_on_the_upload_page(app, demo, published, login,
+                                                                                     tmp_path):
+    runner = app.test_cli_runner()
+    bank = demo["guarantor"].organisation
+    steps = [["pki", "make-ca", "--out", str(tmp_path / "ca")],
+             ["pki", "issue", "--ca-key", str(tmp_path / "ca" / "ca.key.pem"), "--ca-cert", str(tmp_path / "ca" / "ca.pem"),
+              "--name", "保函系统", "--organisation", bank.name, "--credit-code", bank.credit_code,
+              "--out", str(tmp_path / "bank")],
+             ["tender", "sign-guarantee", "--key", str(tmp_path / "bank.key.pem"), "--cert", str(tmp_path / "bank.pem"),
+              "--section", published.code, "--bidder", demo["bidder1"].organisation.credit_code,
+              "--number", "BH-DEMO-1", "--out", str(tmp_path / "guarantee.json")]]
+    for args in steps:
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    assert "BH-DEMO-1" in (tmp_path / "guarantee.json").read_text()
+    client = login("guarantor")
+    response = client.post("/tender/guarantees/new",
+                           data={"file": ((tmp_path / "guarantee.json").open("rb"), "guarantee.json")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302, response.text
+    assert db.session.scalar(select(Guarantee.number)) == "BH-DEMO-1"
+    refused = runner.invoke(args=["tender", "sign-guarantee", "--key", str(tmp_path / "bank.key.pem"), "--cert",
+                                  str(tmp_path / "bank.pem"), "--section", "NO-SUCH", "--bidder", "X",
+                                  "--out", str(tmp_path / "x.json")])
+    assert refused.exit_code != 0 and "no published section" in refused.output
+
+
+def test_the_demo_guarantee(app, demo, published, tmp_path, monkeypatch):
+    from tender import demo as tender_demo
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
+    tender_demo.demo_guarantee(clock.now(), published)
+    tender_demo.demo_guarantee(clock.now(), published)  # idempotent
+    db.session.commit()
+    kept = db.session.scalars(select(Guarantee)).all()
+    assert [row.number for row in kept] == ["BH-DEMO-0001"] and kept[0].applicant_code == demo["bidder1"].organisation.credit_code
+    assert (tmp_path / "instance" / "demo-pki" / "guarantor.key.pem").stat().st_mode & 0o777 == 0o600
+    assert guarantees.verify_at_opening(kept[0], published.deadline).ok
