@@ -13,6 +13,7 @@ taken exactly as made here, no parser in between) with a GIN index; SQLite as an
 by triggers (migration 0007).
 """
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -104,8 +105,11 @@ def match_clause(words: list[str]):
     """The WHERE clause that asks the full-text index for listings holding every token."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        query = " & ".join(_quote_tsquery(t) for t in words)
-        return text("mall_listing.search_vector @@ CAST(:tsq AS tsquery)").bindparams(tsq=query)
+        # The query is written into the statement, not bound: a prepared statement's generic plan cannot
+        # tell a rare term from a common one, and the best plan differs between them. Tokens hold only
+        # Chinese characters, Latin letters and digits, and are quoted besides.
+        query = " & ".join(_quote_tsquery(t) for t in words).replace("'", "''")
+        return text(f"mall_listing.search_vector @@ '{query}'::tsquery")
     fts = " AND ".join(_quote_fts(t) for t in words)
     return Listing.id.in_(select(literal_column("rowid")).select_from(text("mall_listing_fts"))
                           .where(text("mall_listing_fts MATCH :fts").bindparams(fts=fts)))
@@ -150,12 +154,28 @@ def capped_count(stmt: Select, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return min(count, cap), count > cap
 
 
+@contextmanager
+def _text_index_preferred(words: list[str]):
+    """PostgreSQL prices the per-row @@ of a sequential scan far below what it costs, and so scans the whole
+    table for a common term instead of asking the GIN index (four times slower at 20,000 listings, worse
+    beyond): while a text query runs, sequential scans are discouraged for this transaction only."""
+    postgres = bool(words) and db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        yield
+    finally:
+        if postgres:
+            db.session.execute(text("SET LOCAL enable_seqscan = on"))
+
+
 def search(query: Query) -> Results:
     stmt, words = filtered(query)
-    count, capped = capped_count(stmt)
     per_page = max(1, min(query.per_page, 100))
-    pages = max(1, min(MAX_PAGE, -(-count // per_page)))
-    page = max(1, min(query.page, pages))
-    rows = db.session.scalars(ordered(stmt, query.sort if query.sort in SORTS else "relevance")
-                              .limit(per_page).offset((page - 1) * per_page))
-    return Results(listings=list(rows), count=count, capped=capped, page=page, pages=pages, tokens=words)
+    with _text_index_preferred(words):
+        count, capped = capped_count(stmt)
+        pages = max(1, min(MAX_PAGE, -(-count // per_page)))
+        page = max(1, min(query.page, pages))
+        rows = list(db.session.scalars(ordered(stmt, query.sort if query.sort in SORTS else "relevance")
+                                       .limit(per_page).offset((page - 1) * per_page)))
+    return Results(listings=rows, count=count, capped=capped, page=page, pages=pages, tokens=words)
