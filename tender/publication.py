@@ -79,20 +79,21 @@ def close_due(now: datetime) -> list[int]:
     return [s.id for s in due]
 
 
-def fail(actor: User, section: Section, reason: str, now: datetime) -> Section:
-    reason = (reason or "").strip() if isinstance(reason, str) else ""
+def _reason(reason, message) -> str:
+    reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
-        raise DomainError("reason_required", _("Say why the section failed (流标)."))
-    section.failure_reason = reason[:2000]
+        raise DomainError("reason_required", message)
+    return reason[:2000]
+
+
+def fail(actor: User, section: Section, reason: str, now: datetime) -> Section:
+    section.failure_reason = _reason(reason, _("Say why the section failed (流标)."))
     return move(actor, section, "fail", now, {"reason": section.failure_reason})
 
 
 def cancel(actor: User, section: Section, reason: str, now: datetime) -> Section:
     """Terminate one section (终止), with the reason made public on its notice page."""
-    reason = (reason or "").strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise DomainError("reason_required", _("Say why the section is cancelled."))
-    section.failure_reason = reason[:2000]
+    section.failure_reason = _reason(reason, _("Say why the section is cancelled."))
     return move(actor, section, "cancel", now, {"reason": section.failure_reason})
 
 

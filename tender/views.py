@@ -142,6 +142,13 @@ def _project_page(project: Project, section_form=None, document_form=None, statu
                            supplied=lambda f: acceptance.supplied(project, f)), status
 
 
+def _project_refused(error: DomainError, project_id: int, **forms):
+    """The project page again, with the form as typed and why it was refused."""
+    db.session.rollback()
+    flash(error.message, "danger")
+    return _project_page(db.session.get(Project, project_id), status=error.status, **forms)
+
+
 @tender_bp.get("/projects/<int:project_id>")
 @roles_required(Role.PROCURING, Role.CENTRE, Role.SUPERVISOR)
 def project(project_id: int):
@@ -161,9 +168,7 @@ def add_section(project_id: int):
                                        bid_validity_days=form.bid_validity_days.data,
                                        evaluation_method=form.evaluation_method.data, now=clock.now())
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return _project_page(db.session.get(Project, project_id), section_form=form, status=error.status)
+        return _project_refused(error, project_id, section_form=form)
     db.session.commit()
     flash(_("Section %(code)s added.", code=section.code), "success")
     return redirect(url_for("tender.project", project_id=project_id))
@@ -182,9 +187,7 @@ def add_document(project_id: int):
     try:
         projects.add_document(current_user, project, form.item.data, upload.filename, upload.read(), clock.now())
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return _project_page(db.session.get(Project, project_id), document_form=form, status=error.status)
+        return _project_refused(error, project_id, document_form=form)
     db.session.commit()
     flash(_("Document %(name)s uploaded.", name=upload.filename), "success")
     return redirect(url_for("tender.project", project_id=project_id))
