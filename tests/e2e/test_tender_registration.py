@@ -7,7 +7,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from sqlalchemy import select
+
 from core import clock
+from core.extensions import db
 from tender import checklists
 from tests.conftest import totp_now
 
@@ -136,4 +139,22 @@ def test_from_registration_to_a_published_notice(app, demo_users, person, page, 
     with bidder.expect_download() as download:
         bidder.get_by_role("link", name="tender_documents.pdf").click()
     assert download.value.suggested_filename == "tender_documents.pdf"
+
+    # It seals a bid with its tool (here the same code) and uploads the envelope; the receipt proves it.
+    from pathlib import Path
+
+    from tender.models import Section
+    from tests.tender.factories import BidderPki
+    section = db.session.scalar(select(Section).where(Section.name == "施工标段"))
+    envelope_file = tmp_path / "bid.env"
+    envelope_file.write_bytes(BidderPki(app, Path(app.config["TRUST_STORE_DIR"])).seal(section, demo_users["bidder1"]))
+    db.session.commit()
+    bidder.locator("#my-bid").click()
+    bidder.locator("#envelope-form input[type=file]").set_input_files(envelope_file)
+    bidder.locator("#submit-envelope").click()
+    expect(bidder.locator(".alert-success")).to_contain_text("Keep the receipt")
+    expect(bidder.locator("#bid-history")).to_contain_text("current")
+    with bidder.expect_download() as receipt:
+        bidder.locator("#bid-history").get_by_role("link", name="Receipt").click()
+    assert receipt.value.suggested_filename.startswith("receipt-")
     assert page.problems == []
