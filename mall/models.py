@@ -17,6 +17,7 @@ from accounts.models import Organisation
 from core.db import Money, UTCDateTime
 from core.extensions import db
 from core.permissions import Role
+from mall import schema_hooks  # noqa: F401  (autogenerate leaves migration 0007's search objects alone)
 
 # Categories of the mall catalogue (the direct-purchase limit counts per unit, category and year).
 CATEGORIES = {
