@@ -228,17 +228,6 @@ def place(actor, lines: list[tuple[int, object]], *, budget_line_id, delivery_re
         order.reference_total, order.savings = reference_total, reference_total - total
         orders.append(order)
 
-    # Take what is needed, always in the same order: listings by id, counters by category, the budget line.
-    for listing_id in sorted(quantities):
-        _take_stock(listings[listing_id], quantities[listing_id])
-    if auction is None:
-        per_category = defaultdict(Decimal)
-        for order in orders:
-            for category, amount in _by_category(order.lines).items():
-                per_category[category] += amount
-        for category in sorted(per_category):
-            _count_direct(actor.organisation_id, year, category, per_category[category], limit)
-    budget.reserve(line.id, sum((o.total for o in orders), Decimal("0")))
     for order in orders:
         db.session.add(order)
     db.session.flush()
@@ -260,6 +249,18 @@ def place(actor, lines: list[tuple[int, object]], *, budget_line_id, delivery_re
                 f"mall-order:{order.id}:confirm", supplier_users,
                 _("Mall order %(number)s must be confirmed by %(deadline)s or it is cancelled.", number=order.number,
                   deadline=f"{clock.local(order.confirm_by):%Y-%m-%d %H:%M}"), "", link, order.confirm_by, now)
+    # Last, take what is needed, so that the rows every buyer contends for stay locked only from here to the
+    # commit; always in the same order: listings by id, counters by category, the budget line.
+    for listing_id in sorted(quantities):
+        _take_stock(listings[listing_id], quantities[listing_id])
+    if auction is None:
+        per_category = defaultdict(Decimal)
+        for order in orders:
+            for category, amount in _by_category(order.lines).items():
+                per_category[category] += amount
+        for category in sorted(per_category):
+            _count_direct(actor.organisation_id, year, category, per_category[category], limit)
+    budget.reserve(line.id, sum((o.total for o in orders), Decimal("0")))
     db.session.flush()
     return orders
 
