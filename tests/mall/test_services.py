@@ -44,7 +44,7 @@ def test_the_periodic_check_freezes_a_listing_that_became_too_dear_and_tells_the
     listings.add_market_price(mall["centre"], brand="Acme", model="X1", source="天猫超市", price="95.00",
                               captured_at=clock.now(), now=clock.now())
     db.session.commit()
-    assert tasks.recheck_listing_prices.delay().get() == [listing.id]
+    assert tasks.recheck_listing_prices() == [listing.id]
     db.session.expire_all()
     frozen = db.session.get(Listing, listing.id)
     assert frozen.status == "frozen" and "95.00" in frozen.status_reason and "天猫超市" in frozen.status_reason
@@ -125,7 +125,7 @@ def test_an_unconfirmed_order_is_warned_then_cancelled_and_its_budget_comes_back
     order_id, overdue = order.id, order.confirm_by + timedelta(minutes=1)
     db.session.commit()  # no transaction of the test may hold SQLite's write lock while the task runs
     with time_machine.travel(overdue):
-        assert tasks.expire_unconfirmed_orders.delay().get() == [order_id]
+        assert tasks.expire_unconfirmed_orders() == [order_id]
     db.session.expire_all()
     order = db.session.get(Order, order_id)
     assert order.status == "cancelled" and order.reserved == 0
