@@ -4,6 +4,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from accounts.models import ApiToken, User, token_digest
 from core import journal
@@ -44,7 +45,9 @@ def revoke(user: User, token: ApiToken, now: datetime) -> ApiToken:
 
 
 def user_for(secret: str, now: datetime) -> User | None:
-    token = db.session.scalars(select(ApiToken).where(ApiToken.token_digest == token_digest(secret))).first()
+    # One round trip for the token, its user and the user's organisation: every API call starts here.
+    token = db.session.scalars(select(ApiToken).where(ApiToken.token_digest == token_digest(secret))
+                               .options(joinedload(ApiToken.user).joinedload(User.organisation))).first()
     if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):

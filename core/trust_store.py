@@ -59,24 +59,40 @@ def _files(suffixes) -> list[Path]:
     return sorted(p for p in folder().iterdir() if p.is_file() and p.suffix.lower() in suffixes)
 
 
+_parsed: dict = {}  # folder -> (what its files were when read, the anchors read from them)
+
+
+def _signature(folder_path: Path) -> tuple:
+    return tuple((p.name, st.st_mtime_ns, st.st_size) for p in sorted(folder_path.iterdir()) if p.is_file()
+                 for st in [p.stat()])
+
+
 def load() -> TrustAnchors:
-    """Every CA certificate and CRL in the folder; unreadable files are skipped (the page names them)."""
+    """Every CA certificate and CRL in the folder; unreadable files are skipped (the page names them).
+    Parsed again only when a file in the folder changes (each bid submission asks)."""
+    path = folder()
+    signature = _signature(path)
+    cached = _parsed.get(str(path))
+    if cached is not None and cached[0] == signature:
+        return TrustAnchors(list(cached[1].cas), list(cached[1].crls))
     cas, seen = [], set()
-    for path in _files(CERTIFICATE_SUFFIXES):
+    for file in _files(CERTIFICATE_SUFFIXES):
         try:
-            for certificate in pki.read_certificates(path.read_bytes()):
+            for certificate in pki.read_certificates(file.read_bytes()):
                 if pki.fingerprint(certificate) not in seen and pki.is_ca(certificate):
                     seen.add(pki.fingerprint(certificate))
                     cas.append(certificate)
         except ValueError:
             continue
     crls = []
-    for path in _files((CRL_SUFFIX,)):
+    for file in _files((CRL_SUFFIX,)):
         try:
-            crls.append(pki.read_crl(path.read_bytes()))
+            crls.append(pki.read_crl(file.read_bytes()))
         except ValueError:
             continue
-    return TrustAnchors(cas, crls)
+    anchors = TrustAnchors(cas, crls)
+    _parsed[str(path)] = (signature, anchors)
+    return TrustAnchors(list(cas), list(crls))
 
 
 def unreadable_files() -> list[str]:

@@ -900,7 +900,7 @@ describe({
                  "requestBody": {"required": True, "content": {"application/octet-stream": {
                      "schema": {"type": "string", "format": "binary"}}}},
                  "responses": {"201": _json("TenderReceipt", "Accepted"),
-                               **error_responses(401, 403, 404, 409, 413, 422)}}},
+                               **error_responses(400, 401, 403, 404, 409, 413, 422)}}},
     f"{_P}/bids/{{bid_id}}/receipt": {
         "get": {"summary": "The receipt of one of the caller's bids", "operationId": "tenderBidReceipt",
                 "parameters": [_path("bid_id")],

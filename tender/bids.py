@@ -10,13 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from accounts.models import User
-from core import clock, journal, settings, storage, trust_store
+from core import clock, journal, seal, settings, storage, trust_store
 from core.crypto import envelope
 from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role
-from tender import participation
-from tender.models import Bid, Section
+from tender.models import Bid, Registration, Section
 
 
 def max_bytes(now: datetime) -> int:
@@ -41,7 +40,13 @@ def current_bid(section: Section, organisation_id: int) -> Bid | None:
 def submit(actor: User, section: Section, data: bytes, now: datetime, ip: str, user_agent: str) -> Bid:
     """Accept an envelope received at ``now`` (when its last byte arrived), replacing the bidder's earlier
     one, or refuse it with the envelope's reason code."""
-    if actor.role != Role.BIDDER or participation.registration(section, actor.organisation_id) is None:
+    if actor.role != Role.BIDDER:
+        raise DomainError("not_registered", _("Register for the section before submitting a bid."), 403)
+    # The bidder's own registration row orders its versions, holding up no other bidder.
+    registration = db.session.scalar(select(Registration).where(
+        Registration.section_id == section.id, Registration.organisation_id == actor.organisation_id)
+        .with_for_update())
+    if registration is None:
         raise DomainError("not_registered", _("Register for the section before submitting a bid."), 403)
     _open(section, now)
     if len(data) > max_bytes(now):
@@ -52,19 +57,21 @@ def submit(actor: User, section: Section, data: bytes, now: datetime, ip: str, u
                                       section_public_key=section.key.public_key,
                                       bidder=actor.organisation.credit_code, anchors=trust_store.load(), now=now)
     storage.put(data)  # sealed: the store holds only what the platform cannot read
-    # Number it last: the counter row stays locked only until the commit that follows.
+    earlier = current_bid(section, actor.organisation_id)
+    version = (db.session.scalar(select(func.max(Bid.version)).where(
+        Bid.section_id == section.id, Bid.organisation_id == actor.organisation_id)) or 0) + 1
+    seal_key = seal.ensure(now)
+    # Number it last: the section's counter row stays locked only for the signing and the inserts
+    # before the commit that follows.
     sequence = db.session.execute(update(Section).where(Section.id == section.id, Section.status == "published")
                                   .values(bid_sequence=Section.bid_sequence + 1)
                                   .returning(Section.bid_sequence)).scalar_one_or_none()
     if sequence is None:
         raise DomainError("section_not_open", _("This section is not open: its bid deadline has passed or it is "
                                                 "not published."), 409)
-    earlier = current_bid(section, actor.organisation_id)
+    receipt = envelope.sign_receipt(checked, sequence=sequence, received_at=now, key=seal_key)
     if earlier is not None:
         earlier.status = "replaced"
-    version = (db.session.scalar(select(func.max(Bid.version)).where(
-        Bid.section_id == section.id, Bid.organisation_id == actor.organisation_id)) or 0) + 1
-    receipt = envelope.sign_receipt(checked, sequence=sequence, received_at=now)
     bid = Bid(section_id=section.id, organisation_id=actor.organisation_id, user_id=actor.id, version=version,
               sequence=sequence, status="submitted", envelope_sha256=checked.sha256, envelope_size=checked.size,
               certificate_fingerprint=checked.certificate_fingerprint, signer=checked.signer[:500], received_at=now,

@@ -352,11 +352,11 @@ def receipt_body(*, section_id, section_code: str, bidder: str, envelope_sha256:
     })
 
 
-def sign_receipt(checked: CheckedEnvelope, *, sequence: int, received_at: datetime) -> bytes:
+def sign_receipt(checked: CheckedEnvelope, *, sequence: int, received_at: datetime, key=None) -> bytes:
     """The receipt file for an accepted envelope: canonical JSON {"body": "<receipt body>", "signature":
-    "<hex>"}, signed with the current platform seal (made on first use; the caller commits)."""
+    "<hex>"}, signed with ``key`` or else the current platform seal (made on first use; the caller commits)."""
     from core import seal  # the seal's key lives in the database
-    key = seal.ensure(received_at)
+    key = key or seal.ensure(received_at)
     body = receipt_body(section_id=checked.body["section"]["id"], section_code=checked.body["section"]["code"],
                         bidder=checked.body["bidder"], envelope_sha256=checked.sha256,
                         envelope_size=checked.size, received_at=received_at, sequence=sequence,

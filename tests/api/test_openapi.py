@@ -26,7 +26,10 @@ EXAMPLES = 25  # per operation and user: the whole file stays well under a minut
 def sends_nul(case) -> bool:
     """Whether the request carries a NUL character, which the platform refuses anywhere (400 nul_character:
     PostgreSQL text cannot hold it), a rule the document's schemas do not state field by field."""
-    return has_nul(case.body) or has_nul(case.query)
+    binary = (case.media_type or "").startswith("application/octet-stream")  # a sealed envelope may hold any byte
+    # Only a query value that is text reaches the server as such; nested ones are sent in another form.
+    query = {k: v for k, v in (case.query or {}).items() if isinstance(v, str)}
+    return (not binary and has_nul(case.body)) or has_nul(query)
 
 
 def test_the_document_is_valid_openapi_3_0(client):
