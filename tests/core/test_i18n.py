@@ -29,7 +29,8 @@ def _makefile_extract_arguments(output: Path) -> list[str]:
 
 
 def _placeholders(text: str) -> list[str]:
-    return sorted(PLACEHOLDER.findall(text))
+    """The names a text formats (a plural's singular and plural forms name the same ones)."""
+    return sorted(set(PLACEHOLDER.findall(text)))
 
 
 def _strings(value) -> tuple:
