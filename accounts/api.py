@@ -1,11 +1,11 @@
 """/api/v1: who am I, organisations, regions, settings, tokens. Bearer tokens only."""
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from accounts import tokens
 from accounts.models import ApiToken, Organisation, Region
 from core import clock, settings
+from core.api import IDEMPOTENCY_KEY as _idem, json_answer as _json
 from core.api import (OPENAPI_PATHS, OPENAPI_SCHEMAS, api_blueprint, creating, describe, error_responses,
                       json_body, ok, openapi_document)
 from core.db import get_or_404
@@ -86,8 +86,6 @@ _id = {"name": "org_id", "in": "path", "required": True, "schema": {"type": "int
 _tid = {"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _json(ref: str, description: str = "OK") -> dict:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
 
 
 SCHEMAS = {
@@ -118,8 +116,6 @@ SCHEMAS = {
                                 "days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 90}}},
 }
 
-_idem = {"name": "Idempotency-Key", "in": "header", "required": False,
-         "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
 
 describe({
     "/api/v1/me": {"get": {"summary": "The token's user and organisation", "operationId": "me",

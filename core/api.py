@@ -137,6 +137,31 @@ def error_responses(*statuses: int) -> dict:
     return {str(s): {"description": "Error", "content": content} for s in statuses}
 
 
+# Pieces of the OpenAPI descriptions every API module writes.
+
+def schema_ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_answer(ref: str, description: str = "OK") -> dict:
+    """A response whose body is the named schema."""
+    return {"description": description, "content": {"application/json": {"schema": schema_ref(ref)}}}
+
+
+def json_request(ref: str) -> dict:
+    """A required JSON request body of the named schema."""
+    return {"required": True, "content": {"application/json": {"schema": schema_ref(ref)}}}
+
+
+def query_parameter(name: str, schema: dict, description: str = "") -> dict:
+    parameter = {"name": name, "in": "query", "required": False, "schema": schema}
+    return {**parameter, "description": description} if description else parameter
+
+
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+
+
 def openapi_document(paths: dict, schemas: dict) -> dict:
     return {
         "openapi": "3.0.3",

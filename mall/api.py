@@ -8,6 +8,8 @@ from flask_login import current_user
 
 from core import clock, money
 from core.api import api_blueprint, creating, describe, error_responses, json_body, ok
+from core.api import IDEMPOTENCY_KEY as _idem, json_answer as _json, json_request as _body
+from core.api import query_parameter as _query, schema_ref as _ref
 from core.db import get_or_404
 from core.errors import DomainError
 from core.extensions import db
@@ -244,16 +246,10 @@ _NULLABLE_MONEY = {**_MONEY_OUT, "nullable": True}
 _TIME = {"type": "string", "format": "date-time"}
 
 
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(ref: str, description: str = "OK") -> dict:
-    return {"description": description, "content": {"application/json": {"schema": _ref(ref)}}}
 
 
-def _body(ref: str) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": _ref(ref)}}}
 
 
 def _id(name: str) -> dict:
@@ -261,12 +257,8 @@ def _id(name: str) -> dict:
             "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 
 
-_idem = {"name": "Idempotency-Key", "in": "header", "required": False,
-         "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
 
 
-def _query(name: str, schema: dict) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
 SCHEMAS = {

@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from core import clock, uploads
 from core.api import api_blueprint, creating, describe, error_responses, json_body, ok
+from core.api import IDEMPOTENCY_KEY as _idem, json_answer as _json, json_request as _body
+from core.api import query_parameter as _query, schema_ref as _ref
 from core.db import get_or_404
 from core.errors import DomainError
 from core.extensions import db
@@ -503,32 +505,22 @@ def import_history():
 
 # The OpenAPI description of the routes above; tests hold the route map to it.
 
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(ref: str, description: str = "OK") -> dict:
-    return {"description": description, "content": {"application/json": {"schema": _ref(ref)}}}
 
 
-def _body(ref: str) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": _ref(ref)}}}
 
 
 def _path(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _query(name: str, schema: dict, description: str = "") -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
 def _object(required: list, properties: dict, **extra) -> dict:
     return {"type": "object", "required": required, "properties": properties, **extra}
 
 
-_idem = {"name": "Idempotency-Key", "in": "header", "required": False,
-         "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
 _page_param = _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1})
 _string = {"type": "string"}
 _text_field = {"type": "string", "minLength": 1, "pattern": "\\S"}

@@ -16,8 +16,8 @@ from core.extensions import db
 from core.permissions import Role, check_object, roles_required
 from tender import guarantees
 from tender.models import OVERSEERS, Guarantee
-from tender.api import (_arg, _bad, _idem, _json, _nullable_time, _object, _page_param, _ref, _string, _time,
-                        _time_schema, page_json)
+from core.api import IDEMPOTENCY_KEY as _idem, json_answer as _json, schema_ref as _ref
+from tender.api import _arg, _bad, _nullable_time, _object, _page_param, _string, _time, _time_schema, page_json
 from tender.states import GUARANTEE_LABELS
 
 api = api_blueprint("guarantee_api", __name__)
