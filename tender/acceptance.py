@@ -16,7 +16,7 @@ from core.extensions import db
 from core.permissions import Role
 from tender import checklists, states
 from tender.models import Finding, Project, Review
-from tender.projects import _move
+from tender.projects import move_with_sections
 
 OUTCOMES = ("accept", "return", "accept_with_gaps")
 MAX_GAP_PERIOD = timedelta(days=365)
@@ -92,7 +92,7 @@ def decide(actor: User, project: Project, *, outcome: str, verdicts: dict, comme
     for item, verdict, note in findings:
         db.session.add(Finding(review=review, item=item.key, problem=verdict, note=note))
     db.session.flush()
-    _move(actor, project, outcome, now, {"review": review.id, "gaps_due": gaps_due.isoformat() if gaps_due else None,
+    move_with_sections(actor, project, outcome, now, {"review": review.id, "gaps_due": gaps_due.isoformat() if gaps_due else None,
                                          "findings": [{"item": i.key, "problem": v, "note": n} for i, v, n in findings]})
     _tell_unit(project, review, now)
     return review
@@ -139,7 +139,7 @@ def clear_gap(actor: User, project: Project, finding: Finding, now: datetime) ->
     journal.record("tender.project.gap_cleared", "project", project.id, {"item": finding.item}, actor=actor, now=now)
     db.session.flush()
     if not project.open_gaps():
-        _move(actor, project, "clear_gaps", now)
+        move_with_sections(actor, project, "clear_gaps", now)
         notifications.cancel_deadline_warning(f"project:{project.id}:gaps", now)
         users = _unit_users(project)
         if users:

@@ -146,8 +146,9 @@ def add_document(actor: User, project: Project, item: str, filename: str, data: 
     return document
 
 
-def _move(actor, project: Project, action: str, now: datetime, payload: dict | None = None) -> None:
-    """Move the project and every section taking part in its acceptance; journal each move."""
+def move_with_sections(actor, project: Project, action: str, now: datetime, payload: dict | None = None) -> None:
+    """Move the project and every section taking part in its acceptance; journal each move (the one way a
+    project's status changes)."""
     before = project.status
     states.advance(states.PROJECT, project, action, "project")
     journal.record(f"tender.project.{action}", "project", project.id,
@@ -164,13 +165,13 @@ def submit(actor: User, project: Project, now: datetime) -> Project:
     states.require(states.PROJECT, project, "submit", "project")
     if not any(s.status != "cancelled" for s in project.sections):
         raise DomainError("no_sections", _("Add at least one section (标段) before submitting the project."))
-    _move(actor, project, "submit", now)
+    move_with_sections(actor, project, "submit", now)
     project.submitted_at = now
     return project
 
 
 def cancel(actor: User, project: Project, reason: str, now: datetime) -> Project:
-    _move(actor, project, "cancel", now, {"reason": (reason or "").strip()[:500]})
+    move_with_sections(actor, project, "cancel", now, {"reason": (reason or "").strip()[:500]})
     return project
 
 

@@ -23,6 +23,7 @@ from core import clock, journal, settings
 from core.extensions import db
 from core.models import JournalEntry, JournalVerification, Notification
 from core.permissions import Role
+from mall.models import Suspension
 from tests.conftest import ROLE_USERS
 from tests.mall.access import MallScenario
 from tests.tender.factories import PDF, Scenario
@@ -122,7 +123,7 @@ class People:
 
     def __init__(self, app, demo, login):
         self.app, self.demo, self.login = app, demo, login
-        self._clients, self._headers, self._scenarios = {}, {}, {}
+        self._clients, self._headers, self._scenarios, self._malls = {}, {}, {}, {}
 
     def user(self, role: str) -> User | None:
         return None if role == "anonymous" else self.demo[ROLE_USERS[role]]
@@ -157,10 +158,29 @@ class People:
             self._scenarios[whose] = Scenario(self.demo, self.demo[unit], self.demo[bidder], guarantor=guarantor)
         return self._scenarios[whose]
 
+    def mall(self, whose: str) -> MallScenario:
+        """Mall objects (tests/mall/access.py): the demo unit's and supplier's, or procuring2's and supplier2's."""
+        if whose not in self._malls:
+            unit, supplier = ("procuring", "supplier") if whose == "own" else ("procuring2", "supplier2")
+            self._malls[whose] = MallScenario(self.demo[unit], supplier)
+        return self._malls[whose]
+
+    def named(self, name: str, rule: str, whose: str, value):
+        """The object a path id names."""
+        if name in Scenario.IDS:
+            return self.scenario(whose).object_for(name, rule)
+        if name in MallScenario.IDS:
+            return self.mall(whose).object_for(name, rule)
+        return db.session.get(ID_MODELS[name], value)
+
     def value(self, role: str, name: str, whose: str, rule: str = ""):
         """A real value for a path parameter."""
-        if name in Scenario.IDS:
-            return self.scenario(whose).object_for(name, rule).id
+        if name in Scenario.IDS or name in MallScenario.IDS:
+            return self.named(name, rule, whose, None).id
+        if name == "digest":
+            return self.mall(whose).picture.digest
+        if name == "action" and "/mall/" in rule:
+            return "confirm" if "/orders/" in rule else "close"
         owner = self.owner(role, whose)
         if name == "org_id":
             return owner.organisation_id
@@ -240,12 +260,7 @@ def people(app, demo, login):
     return People(app, demo, login)
 
 
-def not_mall(keys) -> list[str]:
-    """tests/mall/test_mall_access.py asks the mall's rows, with the mall's own objects."""
-    return [key for key in keys if "/mall" not in key.split(" ", 1)[1]]
-
-
-@pytest.mark.parametrize("key", not_mall(ROUTES))
+@pytest.mark.parametrize("key", list(ROUTES))
 def test_each_role_gets_the_expected_answer(people, key):
     wrong = []
     for role in ROLES:
@@ -279,6 +294,14 @@ def _awarded(_org, objects):
     objects["guarantee_id"].section.status = "awarded"
 
 
+def _listing_submitted(_org, objects):
+    objects["listing_id"].status = "submitted"
+
+
+def _supplier_suspended(org, _objects):
+    db.session.add(Suspension(supplier_id=org.id, points=12, started_at=clock.now()))
+
+
 def _all_present(org):
     return {"outcome": "accept", **{f"verdict-{item.key}": "ok" for item in checklists.checklist("works")}}
 
@@ -296,6 +319,11 @@ ACTING = {
         "documents": (io.BytesIO(PDF), "招标文件.pdf")}),
     "POST /tender/sections/<int:section_id>/addenda/new": (_deadline_near, lambda org: {"title": "补遗", "body": "变更"}),
     "POST /tender/clarifications/<int:clarification_id>/answer": (None, lambda org: {"answer": "可以。"}),
+    "POST /mall/listings/<int:listing_id>/decision": (_listing_submitted, lambda org: {"action": "refuse",
+                                                                                      "reason": "access test"}),
+    "POST /api/v1/mall/listings/<int:listing_id>/decision": (_listing_submitted,
+                                                             lambda org: {"action": "refuse", "reason": "access test"}),
+    "POST /mall/suppliers/<int:org_id>/lift": (_supplier_suspended, lambda org: {"reason": "access test"}),
     # /api/v1/tender takes JSON.
     "POST /api/v1/tender/projects/<int:project_id>/decision": (_submitted, lambda org: {
         "outcome": "accept", "verdicts": {item.key: {"verdict": "ok"} for item in checklists.checklist("works")}}),
@@ -329,7 +357,7 @@ def state_of(objects: dict) -> dict:
     return state
 
 
-@pytest.mark.parametrize("key", not_mall(list(OTHERS) + list(PUBLIC)))
+@pytest.mark.parametrize("key", list(OTHERS) + list(PUBLIC))
 def test_another_organisations_object_is_refused_and_left_unchanged(people, key):
     """Also asks the ``public`` rows (objects public by nature, such as a published notice) with another
     organisation's object: anyone may act on those, so an allowed request need not change the object."""
@@ -340,8 +368,7 @@ def test_another_organisations_object_is_refused_and_left_unchanged(people, key)
     for role in order:
         values = people.values(key, role, whose="other")
         rule = key.split(" ", 1)[1]
-        named = {name: (people.scenario("other").object_for(name, rule) if name in Scenario.IDS
-                        else db.session.get(ID_MODELS[name], values[name])) for name in id_parameters(key)}
+        named = {name: people.named(name, rule, "other", values[name]) for name in id_parameters(key)}
         objects = {name: (type(obj), inspect(obj).identity[0]) for name, obj in named.items()}
         prepare, form = ACTING.get(key, (None, None))
         org = db.session.get(Organisation, people.owner(role, "other").organisation_id)
