@@ -56,7 +56,8 @@ def test_role_signs_in_switches_language_and_care_mode(role, app, demo_users, pa
     page.locator("#care-mode-toggle").click()
     expect(page.locator("body")).to_have_class(re.compile(r"(^|\s)care-mode(\s|$)"))
     expect(page.locator("#care-mode-toggle")).to_have_attribute("aria-pressed", "true")
-    assert page.evaluate(font_size) > standard
+    # The page is reloaded by the switch: wait for its style, which fails after the timeout if never larger.
+    page.wait_for_function(f"{font_size} > {standard}")
     page.screenshot(path=tmp_path / f"{role}-zh-care.png", full_page=True)
 
     # Back to English; care mode stays on.
