@@ -13,3 +13,7 @@ def home():
 
 
 from supervision import journal_views  # noqa: E402,F401  (the journal audit routes on this blueprint)
+from supervision import statistics_views  # noqa: E402,F401  (the statistics dashboard and its exports)
+from supervision import ocds_views  # noqa: E402,F401  (open data: OCDS release packages, public)
+from supervision import workspace_views  # noqa: E402,F401  (the supervisor's workspace, replay and annotations)
+from supervision import red_flag_views  # noqa: E402,F401  (red flags: list, evidence, decisions, recomputation)
