@@ -21,8 +21,12 @@ from mall.api import mall_api  # noqa: E402
 from mall.views import mall_bp  # noqa: E402
 from supervision.views import supervision_bp  # noqa: E402
 from tender.api import api as tender_api  # noqa: E402
+from tender.challenge_api import api as challenge_api  # noqa: E402
+from tender.challenge_views import challenges_bp  # noqa: E402
 from tender.guarantee_api import api as guarantee_api  # noqa: E402
 from tender.guarantee_views import guarantees_bp  # noqa: E402
+from tender.evaluation_api import api as evaluation_api  # noqa: E402
+from tender.evaluation_views import evaluation_bp  # noqa: E402
 from tender.views import tender_bp  # noqa: E402
 
 HOUSEKEEPING_EVERY = timedelta(minutes=15)
@@ -62,6 +66,9 @@ def create_app(config: dict | None = None) -> Flask:
         "mall-close-auctions": {"task": "mall.tasks.close_due_auctions", "schedule": timedelta(minutes=1)},
         "mall-recheck-prices": {"task": "mall.tasks.recheck_listing_prices", "schedule": timedelta(hours=1)},
         "close-due-sections": {"task": "tender.tasks.close_due_sections", "schedule": timedelta(minutes=1)},
+        "challenges-overdue": {"task": "tender.challenge_tasks.note_overdue", "schedule": timedelta(minutes=5)},
+        "red-flags": {"task": "supervision.tasks.compute_due_red_flags", "schedule": timedelta(minutes=1)},
+        "statistics-rollup": {"task": "supervision.tasks.refresh_statistics", "schedule": timedelta(minutes=1)},
     })
 
     if app.config["TRUSTED_PROXIES"]:
@@ -87,6 +94,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(accounts_views.accounts_bp)
     app.register_blueprint(tender_bp, url_prefix="/tender")
     app.register_blueprint(guarantees_bp, url_prefix="/tender/guarantees")
+    app.register_blueprint(evaluation_bp, url_prefix="/tender")  # evaluation, award, contract
+    app.register_blueprint(challenges_bp, url_prefix="/tender")  # challenges and complaints
     app.register_blueprint(mall_bp, url_prefix="/mall")
     app.register_blueprint(supervision_bp, url_prefix="/supervision")
     app.register_blueprint(accounts_api, url_prefix="/api/v1")
@@ -95,6 +104,10 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(tender_api)
     app.register_blueprint(guarantee_api, url_prefix="/api/v1/tender/guarantees")
     csrf.exempt(guarantee_api)
+    app.register_blueprint(evaluation_api, url_prefix="/api/v1/tender")
+    csrf.exempt(evaluation_api)
+    app.register_blueprint(challenge_api, url_prefix="/api/v1/tender")
+    csrf.exempt(challenge_api)
     app.register_blueprint(mall_api, url_prefix="/api/v1/mall")
     csrf.exempt(mall_api)
 
@@ -104,6 +117,9 @@ def create_app(config: dict | None = None) -> Flask:
     import mall.tasks  # noqa: F401
     import tender.models  # noqa: F401
     import tender.tasks  # noqa: F401
+    import tender.challenge_tasks  # noqa: F401
+    import supervision.models  # noqa: F401  (red flags)
+    import supervision.tasks  # noqa: F401
 
     from accounts.cli import DEMO_LOADERS, demo_cli, regions_cli, users_cli
     from mall import demo as mall_demo
@@ -122,6 +138,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(mall_cli)
     from tender.cli import tender_cli
     app.cli.add_command(tender_cli)
+    from supervision.cli import supervision_cli
+    app.cli.add_command(supervision_cli)
 
     register_error_handlers(app)
     register_template_helpers(app)

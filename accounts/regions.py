@@ -20,3 +20,22 @@ def load(path: Path = REGIONS_CSV) -> int:
             count += 1
     db.session.flush()
     return count
+
+
+# Which divisions lie within which: a province's code (…0000) covers its cities, a city's (…00) its districts.
+
+def prefix(code: str) -> str:
+    """What every code within ``code`` starts with: 320000 → 32, 320100 → 3201, a district's code itself."""
+    while code.endswith("00") and len(code) > 2:
+        code = code[:-2]
+    return code
+
+
+def within(column, code: str):
+    """SQL: ``column`` (a region code) lies within ``code``."""
+    start = prefix(code)
+    return column == code if start == code else column.startswith(start)
+
+
+def contains(code: str, other: str) -> bool:
+    return other == code or other.startswith(prefix(code))

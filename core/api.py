@@ -1,4 +1,5 @@
 """What every /api/v1 route shares: JSON errors, Idempotency-Key replay, the OpenAPI document."""
+import re
 from flask_babel import gettext as _
 import hashlib
 from datetime import datetime, timedelta
@@ -37,8 +38,26 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
         if request.endpoint != "api.openapi" and not current_user.is_authenticated:
             raise DomainError("unauthenticated",
                               _("Send a valid personal API token: Authorization: Bearer <token>."), 401)
+        refuse_unknown_query_parameters()
 
     return blueprint
+
+
+def _documented_query(rule: str, method: str) -> set[str]:
+    path = re.sub(r"<(?:[^<>]*:)?(\w+)>", r"{\1}", rule)
+    operation = OPENAPI_PATHS.get(path, {}).get(method.lower(), {})
+    return {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+
+
+def refuse_unknown_query_parameters() -> None:
+    """A query parameter the operation does not document is a client's mistake (a misspelt filter would
+    otherwise be ignored silently): 400 with its name."""
+    if request.url_rule is None:
+        return
+    unknown = sorted(set(request.args) - _documented_query(request.url_rule.rule, request.method))
+    if unknown:
+        raise DomainError("unknown_parameter", _("Unknown query parameter: %(names)s.",
+                                                 names=", ".join(n[:40] for n in unknown[:5])), 400)
 
 
 class IdempotencyRecord(db.Model):
@@ -171,12 +190,20 @@ def openapi_document(paths: dict, schemas: dict) -> dict:
                                 "`{\"error\": {\"code\", \"message\"}}`. Money is a decimal string."},
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
-        "paths": paths,
+        "paths": {path: {method: _with_400(operation) for method, operation in item.items()}
+                  for path, item in paths.items()},
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": ERROR_SCHEMA, **schemas},
         },
     }
+
+
+def _with_400(operation: dict) -> dict:
+    """Every operation may answer 400 (an unknown query parameter, a NUL character)."""
+    if "400" in operation.get("responses", {}):
+        return operation
+    return {**operation, "responses": {**operation["responses"], **error_responses(400)}}
 
 
 def ok(payload, status: int = 200):

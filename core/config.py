@@ -95,6 +95,8 @@ def from_environment() -> dict:
         "TRUST_STORE_DIR": os.environ.get("TRUST_STORE_DIR") or str(folder / "trust"),
         # The cost of deriving a keyholder's key from PIN and PEPPER (core.crypto.custody).
         "CUSTODY_KDF": _custody_kdf(),
+        # How long one server-sent event stream of the opening hall lasts before the browser reconnects.
+        "OPENING_STREAM_SECONDS": int(os.environ.get("OPENING_STREAM_SECONDS", "15")),
         "SMTP_URL": os.environ.get("SMTP_URL", ""),  # smtp://user:pass@host:587 ; empty: write files
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "noreply@ggzy.example.cn"),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),

@@ -151,11 +151,13 @@ def warn_at_for(deadline: datetime, allowed_from: datetime) -> datetime:
 
 def schedule_deadline_warning(key: str, user_ids: Iterable[int], title, body, link: str | None,
                               deadline: datetime, now: datetime,
-                              allowed_from: datetime | None = None) -> DeadlineWarning | None:
+                              allowed_from: datetime | None = None, fresh: bool = False) -> DeadlineWarning | None:
     """Warn ``user_ids`` before ``deadline`` (``allowed_from``, by default ``now``, is when the time allowed
     began). ``key`` names the deadline (e.g. "order:17:confirm"): scheduling it again replaces a warning
     not yet sent; a warning already sent for this very deadline is not sent again, while a moved deadline
-    is warned afresh. A deadline already past is not warned (a pending warning for it is cancelled): None."""
+    is warned afresh. A deadline already past is not warned (a pending warning for it is cancelled): None.
+    ``fresh``: the key names something made in this transaction, so no warning can exist for it yet and
+    none is looked up (one round trip fewer; a duplicate key would still be refused by its unique index)."""
     start = allowed_from or now
     if deadline <= start:
         raise ValueError("a deadline comes after the time allowed begins")
@@ -166,7 +168,8 @@ def schedule_deadline_warning(key: str, user_ids: Iterable[int], title, body, li
     if deadline <= now:
         cancel_deadline_warning(key, now)
         return None
-    warning = db.session.scalar(select(DeadlineWarning).where(DeadlineWarning.key == key).with_for_update())
+    warning = None if fresh else db.session.scalar(
+        select(DeadlineWarning).where(DeadlineWarning.key == key).with_for_update())
     if warning is not None and warning.sent_at is not None and warning.cancelled_at is None \
             and warning.deadline == deadline:
         return warning

@@ -42,6 +42,7 @@ AREA_ROLES = {
                          Role.SUPERVISOR}),
     "mall": frozenset({Role.CENTRE, Role.PROCURING, Role.SUPPLIER, Role.SUPERVISOR}),
     "supervision": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "statistics": frozenset({Role.SUPERVISOR, Role.CENTRE, Role.ADMIN}),  # savings statistics (supervision/)
     "admin": frozenset({Role.ADMIN}),
     "approvals": frozenset({Role.CENTRE, Role.ADMIN}),
 }

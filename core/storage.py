@@ -3,18 +3,18 @@
 Content addressing makes a stored document tamper-evident and deduplicated, and lets a record name
 exactly the bytes it refers to.
 """
+import contextlib
 import hashlib
 import os
-import tempfile
+import secrets
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from flask import current_app
 
 
 def _folder() -> Path:
-    folder = Path(current_app.config["DOCUMENT_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return Path(current_app.config["DOCUMENT_FOLDER"])
 
 
 def _path(digest: str) -> Path:
@@ -23,20 +23,77 @@ def _path(digest: str) -> Path:
     return _folder() / digest[:2] / digest
 
 
-def put(data: bytes) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    path = _path(digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent)
+def _create(path: Path) -> tuple[int, str]:
+    """A new temporary file next to ``path`` (O_EXCL: never one another writer holds), its folders made on
+    first use. Returns (descriptor, name): ``path`` with a random suffix."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    for _attempt in range(100):
+        tmp = f"{path}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no temporary name free next to {path}")
+
+
+def _write(path: Path, data: bytes) -> None:
+    if path.exists():
+        return  # the same bytes are there already
+    fd, tmp = _create(path)
+    try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, path)  # atomic: a reader never sees half a document
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def put(data: bytes, sha256: str | None = None) -> str:
+    """Store ``data`` under its SHA-256 (``sha256`` when the caller has just computed it from these very bytes,
+    as unpacking a bid does) and return the digest. Atomic: a reader never sees half a document."""
+    digest = sha256 or hashlib.sha256(data).hexdigest()
+    _write(_path(digest), data)
     return digest
 
 
+class Writer:
+    """``put`` on a thread of its own, for a caller storing many documents between other work (creating a file
+    costs more than writing its bytes). Leaving the ``with`` block waits for every write and raises the first
+    failure: leave it before committing anything that names the documents."""
+
+    def __init__(self):
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="storage")
+        self._writes = []
+
+    def put(self, data: bytes, sha256: str | None = None) -> str:
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        self._writes.append(self._pool.submit(_write, _path(digest), data))
+        return digest
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            for write in self._writes:
+                failed = write.exception()  # waits for it
+                if failed is not None and kind is None:  # the block's own failure, if any, goes first
+                    raise failed
+        finally:
+            self._pool.shutdown()
+
+
+def read(digest: str) -> bytes:
+    """The stored bytes as they are, for a caller that checks them against ``digest`` itself (get does)."""
+    return _path(digest).read_bytes()
+
+
 def get(digest: str) -> bytes:
-    data = _path(digest).read_bytes()
+    data = read(digest)
     if hashlib.sha256(data).hexdigest() != digest:
         raise OSError(f"document {digest} is corrupted in the store")
     return data

@@ -15,6 +15,7 @@ NAVIGATION = [
     ("tender", "tender.home", _l("Tendering")),
     ("mall", "mall.home", _l("Online mall")),
     ("supervision", "supervision.home", _l("Supervision")),
+    ("statistics", "supervision.statistics_page", _l("Statistics")),
     ("approvals", "accounts.approvals", _l("Approvals")),
     ("admin", "accounts.admin_home", _l("Administration")),
 ]

@@ -33,13 +33,24 @@ MAX_STOCK = 10_000_000
 
 # Market reference prices.
 
+def _current(key, valid_days: int, now: datetime):
+    """The conditions of a product's current references (``key`` a value or a correlated column)."""
+    return (MarketPrice.product_key == key, MarketPrice.captured_at >= now - timedelta(days=valid_days),
+            MarketPrice.captured_at <= now)
+
+
 def lowest_reference(key: str, now: datetime) -> MarketPrice | None:
     """The lowest current reference of a product (cheapest, then the most recent)."""
-    since = now - timedelta(days=settings.value("mall.reference_valid_days", now))
-    return db.session.scalar(select(MarketPrice).where(MarketPrice.product_key == key,
-                                                       MarketPrice.captured_at >= since,
-                                                       MarketPrice.captured_at <= now)
+    valid_days = settings.value("mall.reference_valid_days", now)
+    return db.session.scalar(select(MarketPrice).where(*_current(key, valid_days, now))
                              .order_by(MarketPrice.price, MarketPrice.captured_at.desc()).limit(1))
+
+
+def lowest_reference_price(valid_days: int, now: datetime):
+    """The lowest current reference price of each listing's product, as a column to select with listings
+    (None where there is none)."""
+    return select(func.min(MarketPrice.price)).where(*_current(Listing.product_key, valid_days, now)) \
+        .correlate(Listing).scalar_subquery()
 
 
 def ceiling(reference: Decimal, now: datetime) -> Decimal:

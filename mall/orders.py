@@ -14,18 +14,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from accounts.models import User
 from core import clock, journal, money, notifications, settings
 from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role
 from mall import budget, misconduct, states
-from mall.listings import lowest_reference
-from mall.models import BudgetLine, CartItem, Dispute, DirectSpend, Listing, Order, OrderLine, Rating
-from mall.search import region_and_parents
+from mall.listings import lowest_reference_price
+from mall.models import BudgetLine, CartItem, Dispute, DirectSpend, Listing, ListingRegion, Order, OrderLine, Rating
+from mall.search import region_chain
 
 MAX_QUANTITY = 100_000
 MAX_CART_ITEMS = 100
@@ -117,14 +118,17 @@ def _return_stock(listing_id: int, quantity: int) -> None:
 
 
 def _count_direct(unit_id: int, year: int, category: str, amount: Decimal, limit: Decimal) -> None:
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(DirectSpend).values(unit_id=unit_id, fiscal_year=year, category=category,
-                                                  amount=Decimal("0")).on_conflict_do_nothing())
-    done = db.session.execute(
-        update(DirectSpend).where(DirectSpend.unit_id == unit_id, DirectSpend.fiscal_year == year,
-                                  DirectSpend.category == category, DirectSpend.amount + amount <= limit)
-        .values(amount=DirectSpend.amount + amount).execution_options(synchronize_session=False)).rowcount
-    if done != 1:
+    """Add ``amount`` to the unit's yearly direct purchases in ``category`` unless that passes ``limit``: one
+    guarded upsert (the row is made on the unit's first order of the year)."""
+    counted = None
+    if amount <= limit:
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(DirectSpend).values(unit_id=unit_id, fiscal_year=year, category=category, amount=amount)
+        total = DirectSpend.amount + statement.excluded.amount
+        counted = db.session.connection().execute(statement.on_conflict_do_update(
+            index_elements=[DirectSpend.unit_id, DirectSpend.fiscal_year, DirectSpend.category],
+            set_={"amount": total}, where=total <= limit).returning(DirectSpend.amount)).first()
+    if counted is None:
         spent = db.session.scalar(select(DirectSpend.amount).where(
             DirectSpend.unit_id == unit_id, DirectSpend.fiscal_year == year, DirectSpend.category == category))
         raise DomainError("direct_limit_exceeded",
@@ -176,46 +180,60 @@ def place(actor, lines: list[tuple[int, object]], *, budget_line_id, delivery_re
     address = " ".join(str(delivery_address or "").split())
     if not address or len(address) > 300:
         raise DomainError("address_invalid", _("Give the delivery address (at most 300 characters)."))
-    regions = region_and_parents(str(delivery_region or ""))
-    if not regions:
+    region = str(delivery_region or "")
+    if not region:
         raise DomainError("region_unknown", _("Choose the delivery region from the list."))
     quantities = defaultdict(int)
     for listing_id, quantity in lines:
         if not isinstance(listing_id, int) or not 0 < listing_id < 2**31:
             raise DomainError("listing_unknown", _("A product in the order does not exist."), 422)
         quantities[listing_id] += _quantity(quantity)
-    listings = {l.id: l for l in db.session.scalars(select(Listing).where(Listing.id.in_(quantities)))}
-    for listing_id in quantities:
-        listing = listings.get(listing_id)
-        if listing is None or (listing.status != "approved" and auction is None):
+    limits = settings.values(("mall.direct_purchase_limit", "mall.confirm_hours", "mall.reference_valid_days"), now)
+    # One query: the listings, whether each delivers to the region (or a region around it), its product's
+    # lowest current reference, and the supplier's users (whom the order is told to).
+    served = select(ListingRegion.listing_id).where(
+        ListingRegion.listing_id == Listing.id,
+        ListingRegion.region_code.in_(select(region_chain(region).c.code))).exists()
+    users = select(func.aggregate_strings(cast(User.id, String), ",")).where(
+        User.organisation_id == Listing.supplier_id, User.role == Role.SUPPLIER, User.status == "active") \
+        .scalar_subquery()
+    listings, references, supplier_users = {}, {}, {}
+    for listing, reference, delivers, user_ids in db.session.execute(
+            select(Listing, lowest_reference_price(limits["mall.reference_valid_days"], now), served, users)
+            .where(Listing.id.in_(quantities))):
+        if listing.status != "approved" and auction is None:
             raise DomainError("listing_unavailable", _("A product in the order is not on sale now."), 409)
-        if not set(listing.region_codes) & set(regions):
+        if not delivers:
             raise DomainError("region_not_served", _("%(name)s is not delivered to that region.", name=listing.name))
+        listings[listing.id], references[listing.id] = listing, reference
+        supplier_users[listing.supplier_id] = sorted(int(i) for i in (user_ids or "").split(",") if i)
+    if len(listings) != len(quantities):
+        raise DomainError("listing_unavailable", _("A product in the order is not on sale now."), 409)
 
     # Build the orders, one per supplier.
     by_supplier = defaultdict(list)
     for listing_id in sorted(quantities):
         by_supplier[listings[listing_id].supplier_id].append(listings[listing_id])
-    limit = settings.value("mall.direct_purchase_limit", now)
-    confirm_by = now + timedelta(hours=settings.value("mall.confirm_hours", now))
+    limit = limits["mall.direct_purchase_limit"]
+    confirm_by = now + timedelta(hours=limits["mall.confirm_hours"])
     orders = []
     for supplier_id, supplier_listings in sorted(by_supplier.items()):
         order = Order(number=uuid.uuid4().hex, unit_id=actor.organisation_id, supplier_id=supplier_id,
                       placed_by_id=actor.id, budget_line_id=line.id, auction_id=auction.id if auction else None,
-                      status="placed", fiscal_year=year, delivery_region=regions[0], delivery_address=address,
+                      status="placed", fiscal_year=year, delivery_region=region, delivery_address=address,
                       placed_at=now, confirm_by=confirm_by, cancel_reason="", invoice_number="",
                       payment_reference="", shipping_note="")
         reference_total, total = Decimal("0"), Decimal("0")
         for listing in supplier_listings:
             quantity = quantities[listing.id]
             price = (unit_prices or {}).get(listing.id, listing.price)
-            reference = lowest_reference(listing.product_key, now)
-            ref_price = reference.price if reference is not None else price
+            reference = references[listing.id]
+            ref_price = reference if reference is not None else price
             amount = (price * quantity).quantize(money.CENT)
             order.lines.append(OrderLine(listing_id=listing.id, category=listing.category, name=listing.name,
                                          brand=listing.brand, model=listing.model, unit=listing.unit,
                                          quantity=quantity, unit_price=price, amount=amount,
-                                         reference_price=reference.price if reference else None,
+                                         reference_price=reference,
                                          rejected=False, reject_reason=""))
             total += amount
             reference_total += (ref_price * quantity).quantize(money.CENT)
@@ -240,15 +258,15 @@ def place(actor, lines: list[tuple[int, object]], *, budget_line_id, delivery_re
                                    "unit_price": money.to_json(l.unit_price)} for l in order.lines]},
                        actor=actor, now=now)
         link = f"/mall/orders/{order.id}"
-        supplier_users = _users(order.supplier_id, Role.SUPPLIER)
-        if supplier_users:
-            notifications.notify(supplier_users, "mall_order_placed",
+        if supplier_users[order.supplier_id]:
+            notifications.notify(supplier_users[order.supplier_id], "mall_order_placed",
                                  _("New mall order %(number)s: confirm it by %(deadline)s.", number=order.number,
                                    deadline=f"{clock.local(order.confirm_by):%Y-%m-%d %H:%M}"), "", link, now)
             notifications.schedule_deadline_warning(
-                f"mall-order:{order.id}:confirm", supplier_users,
+                f"mall-order:{order.id}:confirm", supplier_users[order.supplier_id],
                 _("Mall order %(number)s must be confirmed by %(deadline)s or it is cancelled.", number=order.number,
-                  deadline=f"{clock.local(order.confirm_by):%Y-%m-%d %H:%M}"), "", link, order.confirm_by, now)
+                  deadline=f"{clock.local(order.confirm_by):%Y-%m-%d %H:%M}"), "", link, order.confirm_by, now,
+                fresh=True)
     # Last, take what is needed, so that the rows every buyer contends for stay locked only from here to the
     # commit; always in the same order: listings by id, counters by category, the budget line.
     for listing_id in sorted(quantities):

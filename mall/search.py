@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy import Select, func, literal, literal_column, select, text
 
 from accounts.models import Region
 from core.extensions import db
@@ -57,14 +57,29 @@ def index_text(listing: Listing) -> str:
     return " ".join(tokens(" ".join([listing.name, listing.brand, listing.model, listing.specifications])))
 
 
+REGION_DEPTH = 10  # province, city, county ... far more than there are levels
+
+
+def region_chain(code: str):
+    """A recursive CTE of (code, depth): ``code`` itself, then its parents upwards."""
+    chain = select(literal(code).label("code"), literal(0).label("depth")).cte("region_chain", recursive=True)
+    return chain.union_all(select(Region.parent_code, chain.c.depth + 1)
+                           .join(chain, Region.code == chain.c.code)
+                           .where(Region.parent_code.is_not(None), Region.parent_code != "",
+                                  chain.c.depth < REGION_DEPTH))
+
+
 def region_and_parents(code: str) -> list[str]:
-    """A listing delivering to a province or a city covers the places inside it."""
-    codes, seen = [], set()
-    while code and code not in seen:
-        seen.add(code)
-        codes.append(code)
-        region = db.session.get(Region, code)
-        code = region.parent_code if region else None
+    """A listing delivering to a province or a city covers the places inside it: the code, then its
+    parents upwards (one query)."""
+    if not code:
+        return []
+    chain = region_chain(code)
+    codes = []
+    for found in db.session.scalars(select(chain.c.code).order_by(chain.c.depth)):
+        if found in codes:
+            break
+        codes.append(found)
     return codes
 
 

@@ -21,6 +21,7 @@ def load(now) -> None:
     for name, kind, seats in (("第一开标室", "opening", 40), ("第二开标室", "opening", 20), ("评标室A", "evaluation", 12)):
         if db.session.scalar(select(Room.id).where(Room.name == name)) is None:
             rooms.create_room(centre, name, kind, seats, now)
+    demo_experts(centre, now)
     if db.session.scalar(select(Project.id).where(Project.name == DEMO_PROJECT)) is not None:
         demo_guarantee(now)
         return
@@ -80,3 +81,31 @@ def demo_guarantee(now, section=None) -> None:
         path.chmod(0o600 if name.endswith(".key.pem") else 0o644)
     signed = guarantees.sign_for(section, bidder.organisation, key, [certificate], now, number="BH-DEMO-0001")
     guarantees.issue(guarantor, signed, now)
+
+
+# The expert pool: expert1 and four more evaluators (password demo-pass-2026); expert5 works for bidder1's
+# company, so it is never drawn for a section bidder1 bids on (回避).
+EXPERTS = [("expert1", "评标专家 刘洋", ["works", "procurement"]), ("expert2", "评标专家 王芳", ["works"]),
+           ("expert3", "评标专家 李强", ["works", "procurement"]), ("expert4", "评标专家 张敏", ["works", "other"]),
+           ("expert5", "评标专家 陈刚", ["works", "procurement"])]
+
+
+def demo_experts(centre, now) -> None:
+    from accounts import auth
+    from accounts.demo import DEMO_PASSWORD
+    from accounts.models import Organisation
+    from core.permissions import Role
+    from tender import experts
+    from tender.models import ExpertProfile
+    bidder1 = db.session.scalar(select(User).where(User.username == "bidder1"))
+    for username, name, categories in EXPERTS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(organisation=db.session.get(Organisation, centre.organisation_id), username=username,
+                        name=name, role=Role.EVALUATOR, email=f"{username}@demo.ggzy.example.cn", status="active",
+                        password_hash=auth.hash_password(DEMO_PASSWORD), created_at=now, failed_logins=0, locked=False)
+            db.session.add(user)
+            db.session.flush()
+        if db.session.scalar(select(ExpertProfile.id).where(ExpertProfile.user_id == user.id)) is None:
+            linked = [bidder1.organisation.credit_code] if username == "expert5" and bidder1 else []
+            experts.save_profile(centre, user, categories=categories, affiliations=linked, active=True, now=now)

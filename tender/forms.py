@@ -2,8 +2,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField,
+from wtforms import (BooleanField, DateTimeLocalField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField)
+from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tender.models import CATEGORIES, EVALUATION_METHODS, METHODS, ROOM_KINDS, SEALING_SUITES
@@ -81,3 +82,35 @@ class EnvelopeForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV file (UTF-8)"), validators=[FileRequired()])
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs its CSRF token (start the opening, sign in, seal the record)."""
+
+
+class ReleaseForm(FlaskForm):
+    pin = PasswordField(_l("Your opening-key PIN"), validators=[DataRequired(), Length(max=200)])
+
+
+class SuspendForm(FlaskForm):
+    note = TextAreaField(_l("The anomaly, for the record"), validators=[DataRequired(), Length(max=2000)])
+    reschedule_to = DateTimeLocalField(_l("Rescheduled opening (Beijing time)"), format=DATETIME_FORMAT,
+                                       validators=[DataRequired()])
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[("continue", _l("Continue the procedure")),
+                                                   ("fail", _l("The section fails (流标)"))],
+                          validators=[DataRequired()])
+    ground = TextAreaField(_l("Legal ground or reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class RespondForm(FlaskForm):
+    kind = RadioField(_l("Your response"), choices=[("confirm", _l("Confirm the record")),
+                                                    ("object", _l("Object"))], validators=[DataRequired()])
+    text = TextAreaField(_l("Objection (what is wrong)"), validators=[Optional(), Length(max=4000)])
+
+
+class AnswerForm(FlaskForm):
+    response_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    text = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(max=4000)])

@@ -25,7 +25,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role
 from tender import states
-from tender.models import OVERSEERS, Guarantee, GuaranteeClaim, Project, Section
+from tender.models import OVERSEERS, Breach, Guarantee, GuaranteeClaim, Project, Section
 
 MAX_DOCUMENT = 64 * 1024  # a body and up to four PEM certificates take a few kilobytes
 MAX_NUMBER = 64
@@ -35,7 +35,8 @@ CLAIM_TRIGGERS = {
     "contract_refused": _l("The winner refused to sign the contract"),
     "no_performance_security": _l("The winner gave no performance security"),
 }
-CLAIMABLE_SECTION_STATES = ("awarded", "contracted")
+# After award; a section the winner's refusal failed (流标) still owes the claim.
+CLAIMABLE_SECTION_STATES = ("awarded", "contracted", "failed")
 # Reasons about the signature and the certificate: judged before anything the document says.
 CRYPTO_REASONS = ("guarantee_malformed", "signature_invalid", "issuer_unknown", "certificate_expired",
                   "certificate_revoked", "certificate_usage")
@@ -240,6 +241,41 @@ def verify_at_opening(guarantee: Guarantee, now: datetime, *, anchors: TrustAnch
                               number_used=_number_used(guarantee.guarantor_code, exclude_id=guarantee.id))
 
 
+def verdicts_at_opening(section: Section, bidders: list[Organisation], now: datetime, *,
+                        anchors: TrustAnchors | None = None) -> dict[int, tuple[Guarantee | None, str]]:
+    """For the opening, a batch of bidders at once (two queries): each bidder's guarantee on ``section``
+    checked again as ``verify_at_opening`` does, {organisation id: (guarantee, verdict)}: the first of its
+    guarantees that verifies and "valid"; else the last one and its reason code; (None, "missing") when it
+    has none; (None, "not_required") when the section asks for none."""
+    if section.guarantee_amount <= 0:
+        return {b.id: (None, "not_required") for b in bidders}
+    anchors = anchors if anchors is not None else trust_store.load()
+    found: dict[str, list[Guarantee]] = {b.credit_code: [] for b in bidders}
+    for guarantee in db.session.scalars(select(Guarantee).where(
+            Guarantee.section_id == section.id, Guarantee.applicant_code.in_(list(found))).order_by(Guarantee.id)):
+        found[guarantee.applicant_code].append(guarantee)
+    guarantors = {x.guarantor_code for held in found.values() for x in held}
+    numbers = {x.number for held in found.values() for x in held}
+    # Only this batch's numbers: not every guarantee a guarantor ever issued, batch after batch.
+    reused = set(db.session.execute(select(Guarantee.guarantor_code, Guarantee.number)
+                                    .where(Guarantee.guarantor_code.in_(guarantors), Guarantee.number.in_(numbers))
+                                    .group_by(Guarantee.guarantor_code, Guarantee.number)
+                                    .having(func.count() > 1)).tuples()) if guarantors else set()
+    verdicts = {}
+    for bidder in bidders:
+        verdict: tuple[Guarantee | None, str] = (None, "missing")
+        for guarantee in found[bidder.credit_code]:
+            checked = g.verify_guarantee(guarantee.document, expectation(section, bidder, bidder.credit_code),
+                                         anchors, now=now, revoked=guarantee.status == "revoked",
+                                         number_used=lambda number, code=guarantee.guarantor_code:
+                                         (code, number) in reused)
+            verdict = (guarantee, "valid" if checked.ok else checked.reason)
+            if checked.ok:
+                break
+        verdicts[bidder.id] = verdict
+    return verdicts
+
+
 def for_bid(section: Section, bidder: Organisation) -> list[Guarantee]:
     """The guarantees on the platform for ``bidder``'s bid on ``section``, oldest first (for the opening)."""
     return list(db.session.scalars(select(Guarantee).where(Guarantee.section_id == section.id,
@@ -297,6 +333,16 @@ def claimed_total(guarantee: Guarantee) -> Decimal:
                              .where(GuaranteeClaim.guarantee_id == guarantee.id)) or Decimal("0")
 
 
+def breach_recorded(guarantee: Guarantee, trigger: str | None = None) -> bool:
+    """Whether the procuring unit recorded the applicant's breach (of kind ``trigger``, or any) as the awarded
+    winner of the guarantee's section (tender.award.record_breach)."""
+    query = select(Breach.id).join(Organisation, Organisation.id == Breach.organisation_id).where(
+        Breach.section_id == guarantee.section_id, Organisation.credit_code == guarantee.applicant_code)
+    if trigger is not None:
+        query = query.where(Breach.kind == trigger)
+    return db.session.scalar(select(exists(query))) or False
+
+
 def claim(actor: User, guarantee: Guarantee, *, trigger, amount, note, now: datetime) -> GuaranteeClaim:
     """The guarantor records a claim after award: one of CLAIM_TRIGGERS, for an amount that keeps every
     claim on the guarantee together within the guaranteed amount."""
@@ -309,6 +355,10 @@ def claim(actor: User, guarantee: Guarantee, *, trigger, amount, note, now: date
         raise DomainError("claim_trigger_invalid", _("Choose what triggered the claim: the winner withdrew after "
                                                      "the deadline, refused the contract, or gave no performance "
                                                      "security."))
+    if not breach_recorded(guarantee, trigger):
+        raise DomainError("breach_not_recorded", _("The procuring unit has not recorded this breach of the winner "
+                                                   "(%(what)s): a claim follows that record.",
+                                                   what=CLAIM_TRIGGERS[trigger]), 409)
     amount = money.parse(amount) if amount is not None and str(amount).strip() else None
     if amount is None or amount <= 0:
         raise DomainError("claim_amount_invalid", _("Give the amount claimed, more than zero."))
@@ -358,7 +408,7 @@ def may_revoke(user: User, guarantee: Guarantee, now: datetime) -> bool:
 
 def may_claim(user: User, guarantee: Guarantee) -> bool:
     return guarantee.can_manage(user) and (guarantee.status, "claim") in states.GUARANTEE \
-        and guarantee.section.status in CLAIMABLE_SECTION_STATES
+        and guarantee.section.status in CLAIMABLE_SECTION_STATES and breach_recorded(guarantee)
 
 
 

@@ -183,5 +183,8 @@ def import_csv(actor: User | None, raw: bytes, now: datetime) -> Report:
     db.session.flush()
     journal.record("tender.history.imported", "import", now.strftime("%Y%m%dT%H%M%S"),
                    {"projects": report.projects, "sections": report.sections, "failed": report.failed,
-                    "file_sha256": hashlib.sha256(raw).hexdigest()}, actor=actor, now=now)
+                    "file_sha256": hashlib.sha256(raw).hexdigest(),
+                    # The months the statistics must take in again (supervision reads the journal).
+                    "award_months": sorted({f"{r['award_date']:%Y-%m}" for _l, r in checked if r["award_date"]})},
+                   actor=actor, now=now)
     return report

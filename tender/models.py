@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from accounts.models import Organisation, User
@@ -118,10 +118,17 @@ class Section(db.Model):
     failure_reason: Mapped[str] = mapped_column(Text, default="")
     # Outcome, for statistics (set by the award, or by a historical import).
     deal_amount: Mapped[Decimal | None] = mapped_column(Money())
-    award_date: Mapped[date | None] = mapped_column(Date, index=True)
+    award_date: Mapped[date | None] = mapped_column(Date, index=True)  # Beijing date of the award, or of the failure
     bidder_count: Mapped[int | None] = mapped_column(Integer)
     # Receipts number each section's envelopes in order; the counter row serialises that numbering.
     bid_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Comprehensive scoring (综合评分法): the weights of price, technical and commercial scores (sum 100).
+    price_weight: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    technical_weight: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    commercial_weight: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    # Publicity (公示) of the candidates: from when, and until when no award may be made.
+    publicised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    publicity_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     project: Mapped[Project] = relationship(back_populates="sections")
     previous: Mapped["Section | None"] = relationship(remote_side=[id])
@@ -151,6 +158,15 @@ class Section(db.Model):
     def can_answer(self, user) -> bool:
         """Clarifications and addenda come from the procuring unit or the centre acting for it."""
         return user.role == Role.CENTRE or self.project.can_manage(user)
+
+    def can_attend(self, user) -> bool:
+        """The opening hall: the centre hosts, supervisors watch, the procuring unit holds a share, and
+        bidders with a bid in the section sign in."""
+        if user.role in OVERSEERS or self.project.can_manage(user):
+            return True
+        return user.role == Role.BIDDER and db.session.scalar(
+            select(Bid.id).where(Bid.section_id == self.id, Bid.organisation_id == user.organisation_id).limit(1)
+        ) is not None
 
 
 class ProjectDocument(db.Model):
@@ -426,3 +442,401 @@ class GuaranteeClaim(db.Model):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
 
     guarantee: Mapped[Guarantee] = relationship(back_populates="claims")
+
+
+class Opening(db.Model):
+    """One attempt at opening a section's bids online (不见面开标). An attempt suspended for want of key
+    shares is followed by another (``attempt`` 2, 3 …) at a rescheduled time."""
+
+    __tablename__ = "opening"
+    __table_args__ = (UniqueConstraint("section_id", "attempt"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="releasing", index=True)  # states.OPENING
+    host_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    release_ends_at: Mapped[datetime] = mapped_column(UTCDateTime())  # keyholders' window
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suspension_note: Mapped[str] = mapped_column(Text, default="")
+    rescheduled_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Decryption: progress as the job goes (total bids, decided so far).
+    decrypt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bids_total: Mapped[int] = mapped_column(Integer, default=0)
+    bids_decided: Mapped[int] = mapped_column(Integer, default=0)
+    decrypted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Fewer than three valid bids: the host's decision (continue | fail) and its ground.
+    decision: Mapped[str] = mapped_column(String(20), default="")
+    decision_ground: Mapped[str] = mapped_column(Text, default="")
+    # The opening record (开标记录): canonical JSON signed with the platform seal (docs/formats.md).
+    record: Mapped[str | None] = mapped_column(Text)
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    objections_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    section: Mapped[Section] = relationship(backref=backref("openings", order_by="Opening.attempt"))
+    host: Mapped[User] = relationship()
+    results: Mapped[list["BidResult"]] = relationship(back_populates="opening", order_by="BidResult.id")
+    sign_ins: Mapped[list["SignIn"]] = relationship(back_populates="opening", order_by="SignIn.id")
+    responses: Mapped[list["RecordResponse"]] = relationship(back_populates="opening",
+                                                              order_by="RecordResponse.id")
+
+
+class ReleasedShare(db.Model):
+    """A keyholder's share released for an opening: opened with the keyholder's PIN and boxed again under a
+    key derived from the pepper (outside the database) for the decryption job. The box is dropped when the
+    job has decided every bid, or when the attempt is suspended; the row stays: who released when."""
+
+    __tablename__ = "released_share"
+    __table_args__ = (UniqueConstraint("opening_id", "key_share_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id"), index=True)
+    key_share_id: Mapped[int] = mapped_column(ForeignKey("key_share.id"))
+    box: Mapped[bytes | None] = mapped_column(LargeBinary)  # dropped once used, or when the attempt ends
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+
+    key_share: Mapped[KeyShare] = relationship()
+
+
+class BidResult(db.Model):
+    """What the opening found in one bid, decided exactly once per opening: decrypted or not (and then 视为撤销
+    when the bidder is to blame, 视为撤回 otherwise), the price and quoted terms, the guarantee's verdict."""
+
+    __tablename__ = "bid_result"
+    __table_args__ = (UniqueConstraint("opening_id", "bid_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id"), index=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # opened | deemed_revoked (视为撤销) | deemed_withdrawn (视为撤回)
+    cause: Mapped[str] = mapped_column(String(40), default="")  # envelope.OPEN_REASONS code when not opened
+    price: Mapped[Decimal | None] = mapped_column(Money())
+    terms: Mapped[str] = mapped_column(Text, default="{}")  # JSON object of the quoted terms
+    documents: Mapped[str] = mapped_column(Text, default="[]")  # JSON [{name, type, size, sha256}]
+    guarantee_id: Mapped[int | None] = mapped_column(ForeignKey("guarantee.id"))
+    guarantee_verdict: Mapped[str] = mapped_column(String(40), default="")  # valid | not_required | missing | <code>
+    valid: Mapped[bool] = mapped_column(Boolean, default=False)  # opened, and its guarantee holds where asked
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip_address: Mapped[str] = mapped_column(String(64), default="")  # where the bid was submitted from
+
+    opening: Mapped[Opening] = relationship(back_populates="results")
+    bid: Mapped[Bid] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    guarantee: Mapped[Guarantee | None] = relationship()
+
+
+class SignIn(db.Model):
+    """A bidder's sign-in (签到) to an opening."""
+
+    __tablename__ = "opening_sign_in"
+    __table_args__ = (UniqueConstraint("opening_id", "organisation_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+
+    opening: Mapped[Opening] = relationship(back_populates="sign_ins")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class RecordResponse(db.Model):
+    """A bidder's confirmation of, or objection to, the sealed opening record, and the host's answer."""
+
+    __tablename__ = "record_response"
+    __table_args__ = (UniqueConstraint("opening_id", "organisation_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # confirm | object
+    text: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    opening: Mapped[Opening] = relationship(back_populates="responses")
+    organisation: Mapped[Organisation] = relationship()
+
+
+# Challenges (质疑) and complaints (投诉): tender.challenges, tender.complaints.
+
+CHALLENGE_SUBJECTS = {"documents": _l("The tender documents"), "opening": _l("The opening"),
+                      "result": _l("The result (the candidates publicised)")}
+
+
+def _challenge_party(user, organisation_id: int, section: "Section") -> bool:
+    """The challenger (or complainant), the procuring unit, the centre and supervisors: nobody else."""
+    if user.role == Role.BIDDER:
+        return user.organisation_id == organisation_id
+    return section.project.can_view(user)
+
+
+class Challenge(db.Model):
+    """A bidder's challenge of a section's documents, opening or result, and the procuring unit's answer.
+    ``due_at`` is the answer's due date, moved by extensions."""
+
+    __tablename__ = "challenge"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)  # the challenger
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    subject: Mapped[str] = mapped_column(String(20))  # documents | opening | result
+    grounds: Mapped[str] = mapped_column(Text)
+    event_at: Mapped[datetime] = mapped_column(UTCDateTime())  # what the 7 working days were counted from
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(30), default="pending", index=True)
+    first_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)  # the challenger's rating of the answer
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    overdue_noted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the beat told of it once
+
+    section: Mapped[Section] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    extensions: Mapped[list["ChallengeExtension"]] = relationship(back_populates="challenge",
+                                                                  order_by="ChallengeExtension.number")
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None and self.withdrawn_at is None
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.is_open and self.due_at < now
+
+    def can_view(self, user) -> bool:
+        return _challenge_party(user, self.organisation_id, self.section)
+
+    def can_answer(self, user) -> bool:
+        return self.section.can_manage(user)
+
+    def can_file(self, user) -> bool:
+        """The challenger's own acts: withdrawing, rating the answer, complaining."""
+        return user.role == Role.BIDDER and user.organisation_id == self.organisation_id
+
+    def can_supervise(self, user) -> bool:
+        return user.role == Role.SUPERVISOR
+
+
+class ChallengeExtension(db.Model):
+    """An extension of a challenge's answer: the first granted by the unit itself, the second requested by
+    the unit and approved or refused by a supervisor."""
+
+    __tablename__ = "challenge_extension"
+    __table_args__ = (UniqueConstraint("challenge_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1 or 2
+    days: Mapped[int] = mapped_column(Integer)  # working days
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(20))  # granted | requested | approved | refused
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    due_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    challenge: Mapped[Challenge] = relationship(back_populates="extensions")
+
+
+class Complaint(db.Model):
+    """A bidder's complaint to the supervisor about a challenge's answer, or about no answer by its due
+    date. While it is "suspended" the section's procedure waits."""
+
+    __tablename__ = "complaint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id"), unique=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)  # the complainant
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    basis: Mapped[str] = mapped_column(String(20))  # answer | unanswered
+    grounds: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="filed", index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the decision's due date
+    procedure_suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    procedure_resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # upheld | dismissed | withdrawn
+    reason: Mapped[str] = mapped_column(Text, default="")
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)  # the complainant's rating of the decision
+    overdue_noted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    challenge: Mapped[Challenge] = relationship(backref=backref("complaint", uselist=False))
+    section: Mapped[Section] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def suspended(self) -> bool:
+        return self.status == "suspended"
+
+    @property
+    def is_open(self) -> bool:
+        return self.decided_at is None
+
+    def can_view(self, user) -> bool:
+        return _challenge_party(user, self.organisation_id, self.section)
+
+    def can_decide(self, user) -> bool:
+        return user.role == Role.SUPERVISOR
+
+    def can_file(self, user) -> bool:
+        return user.role == Role.BIDDER and user.organisation_id == self.organisation_id
+
+
+# Evaluation, award and contract (tender.experts, tender.evaluation, tender.award, tender.contracts).
+
+class ExpertProfile(db.Model):
+    """An evaluator's place in the centre's expert pool: the categories the expert may evaluate and the
+    organisations (by credit code) the expert works for or is linked to, who are left out of their draws (回避)."""
+
+    __tablename__ = "expert_profile"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
+    categories: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of CATEGORIES keys
+    affiliations: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of credit codes
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Committee(db.Model):
+    """A section's evaluation committee, drawn at random: the seed and the eligible experts are kept so
+    that anyone may replay the draw (random.Random(seed).sample(candidates, size))."""
+
+    __tablename__ = "committee"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[str] = mapped_column(String(64))
+    candidates: Mapped[str] = mapped_column(Text)  # JSON list of the eligible experts' user ids, ascending
+    excluded: Mapped[str] = mapped_column(Text, default="[]")  # JSON [{"user": id, "affiliation": code}]
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    drawn_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    section: Mapped[Section] = relationship(backref=backref("committee", uselist=False))
+    members: Mapped[list["CommitteeMember"]] = relationship(back_populates="committee",
+                                                            order_by="CommitteeMember.position")
+
+
+class CommitteeMember(db.Model):
+    """One drawn expert; the first drawn chairs the committee. ``signed_at``: the member's sign-off of the
+    evaluation report."""
+
+    __tablename__ = "committee_member"
+    __table_args__ = (UniqueConstraint("committee_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 0 = the chair
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    committee: Mapped[Committee] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_chair(self) -> bool:
+        return self.position == 0
+
+
+class Score(db.Model):
+    """A committee member's technical and commercial scores of one valid bid (comprehensive scoring)."""
+
+    __tablename__ = "evaluation_score"
+    __table_args__ = (UniqueConstraint("member_id", "bid_result_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("committee_member.id"), index=True)
+    bid_result_id: Mapped[int] = mapped_column(ForeignKey("bid_result.id"), index=True)
+    technical: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    commercial: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    member: Mapped[CommitteeMember] = relationship()
+
+
+class Evaluation(db.Model):
+    """The committee's evaluation report of a section, signed off by every member and sealed with the
+    platform seal (docs/formats.md, "Evaluation report"); ``ranking`` is its list of candidates, best first."""
+
+    __tablename__ = "evaluation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), unique=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id"))
+    method: Mapped[str] = mapped_column(String(30))
+    ranking: Mapped[str] = mapped_column(Text)  # JSON [{rank, bid_result, organisation, price, score, …}]
+    report: Mapped[str] = mapped_column(Text)  # the sealed report file
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    section: Mapped[Section] = relationship(backref=backref("evaluation", uselist=False))
+
+
+class Award(db.Model):
+    """The procuring unit's award (定标): the winner, the award notice (中标通知书) sealed with the platform seal
+    (docs/formats.md, "Award notice") and the public result announcement."""
+
+    __tablename__ = "award"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), unique=True)
+    bid_result_id: Mapped[int] = mapped_column(ForeignKey("bid_result.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)  # the winner
+    rank: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why not the first candidate
+    amount: Mapped[Decimal] = mapped_column(Money())
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    awarded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    notice: Mapped[str] = mapped_column(Text)  # the sealed award notice file
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"))
+
+    section: Mapped[Section] = relationship(backref=backref("award", uselist=False))
+    organisation: Mapped[Organisation] = relationship()
+    announcement: Mapped[Notice | None] = relationship()
+
+
+class Contract(db.Model):
+    """The contract signed with the winner, as the procuring unit records it; published. ``late``: signed
+    more than 30 days after the award notice."""
+
+    __tablename__ = "contract"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), unique=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("award.id"))
+    signed_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    performance_security: Mapped[bool] = mapped_column(Boolean)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    section: Mapped[Section] = relationship(backref=backref("contract", uselist=False))
+
+
+class Breach(db.Model):
+    """The winner's breach, recorded by the procuring unit: it withdrew, refused to sign the contract or gave
+    no performance security. Lets the guarantor of its bid record a claim (tender.guarantees.claim)."""
+
+    __tablename__ = "breach"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("award.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # guarantees.CLAIM_TRIGGERS keys
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    organisation: Mapped[Organisation] = relationship()

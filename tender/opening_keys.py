@@ -6,7 +6,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from accounts import keys
+from accounts import keys, regions
 from accounts.models import User
 from core import journal, settings
 from core.crypto import custody
@@ -32,11 +32,15 @@ def keyholders(section: Section, actor: User) -> list[tuple[str, User, object]]:
     unit_users = db.session.scalars(select(User).where(User.organisation_id == unit, User.role == Role.PROCURING)
                                     .order_by(User.id)).all()
     registrant = next((u for u in unit_users if u.id == section.project.created_by_id), None)
-    supervisors = db.session.scalars(select(User).where(User.role == Role.SUPERVISOR).order_by(User.id)).all()
+    # The supervisor's share goes to a supervisor whose region takes in the section's (a city's supervisors
+    # watch its districts' sections too).
+    supervisors = [u for u in db.session.scalars(select(User).where(User.role == Role.SUPERVISOR).order_by(User.id))
+                   if u.organisation is not None and regions.contains(u.organisation.region_code, section.region_code)]
     found = {"centre": _with_key([actor]), "procuring": _with_key([registrant, *unit_users]),
              "supervisor": _with_key(supervisors)}
     missing = {"centre": _("you (set your opening-key PIN on My account)"),
-               "procuring": _("the procuring unit"), "supervisor": _("a supervisor")}
+               "procuring": _("the procuring unit"),
+               "supervisor": _("a supervisor of region %(region)s", region=section.region_code)}
     lacking = [str(missing[role]) for role, held in found.items() if held is None]
     if lacking:
         raise DomainError("keyholder_missing", _("Publication makes the section's opening key, split among three "

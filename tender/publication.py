@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from accounts import regions
 from accounts.models import User
 from core import clock, journal, settings, uploads
 from core.errors import DomainError
@@ -88,6 +89,8 @@ def _reason(reason, message) -> str:
 
 def fail(actor: User, section: Section, reason: str, now: datetime) -> Section:
     section.failure_reason = _reason(reason, _("Say why the section failed (流标)."))
+    if section.award_date is None:  # the day the outcome was decided, which dates it in the statistics
+        section.award_date = clock.local(now).date()
     return move(actor, section, "fail", now, {"reason": section.failure_reason})
 
 
@@ -130,9 +133,7 @@ def notice_board(*, q: str = "", region: str = "", category: str = "", method: s
         query = query.where(or_(Section.name.ilike(pattern, escape="\\"), Section.code.ilike(pattern, escape="\\"),
                                 Project.name.ilike(pattern, escape="\\")))
     if region:
-        # A city's code covers its districts: 320100 matches 3201xx.
-        prefix = region.rstrip("0") if region.endswith("00") else region
-        query = query.where(Section.region_code.startswith(prefix[:6]))
+        query = query.where(regions.within(Section.region_code, region[:6]))  # a city covers its districts
     if category in CATEGORIES:
         query = query.where(Section.category == category)
     if method in METHODS:

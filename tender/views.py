@@ -593,3 +593,6 @@ def import_history():
     elif form.errors:
         status = 400
     return render_template("tender/import.html", form=form, report=report, columns=history.COLUMNS), status
+
+
+from tender import opening_views  # noqa: E402,F401  (the opening hall routes on this blueprint)

@@ -103,6 +103,7 @@ def app(database_url, instance_dir):
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
         "CUSTODY_KDF": CHEAP_KDF,  # production's Argon2id cost is asserted in tests/crypto/test_custody.py
+        "OPENING_STREAM_SECONDS": 0,  # the hall's event stream sends the state once and ends
     })
     app.test_client_class = FreshContextClient
     app.extensions["celery"].conf.update(task_always_eager=True, task_eager_propagates=True)

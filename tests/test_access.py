@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from accounts import tokens
 from accounts.models import KIND_ROLES, ApiToken, Organisation, User
@@ -24,10 +24,12 @@ from core.extensions import db
 from core.models import JournalEntry, JournalVerification, Notification
 from core.permissions import Role
 from mall.models import Suspension
+from supervision.models import RedFlag, RedFlagRun
 from tests.conftest import ROLE_USERS
 from tests.mall.access import MallScenario
+from tests.tender.challenge_factories import ChallengeScenario
 from tests.tender.factories import PDF, Scenario
-from tender import checklists
+from tender import challenges, checklists
 
 EXPECTATIONS = yaml.safe_load(Path(__file__).with_name("access_expectations.yaml").read_text(encoding="utf-8"))
 ROLES: list[str] = EXPECTATIONS["roles"]
@@ -45,7 +47,7 @@ OTHER_USER = {role: "bidder2" for role in ROLES} | {"procuring": "procuring2"}
 ANONYMOUS_STANDS_FOR = "bidder1"
 # What each id in a path names (every <int:...> is an id).
 ID_MODELS = {"org_id": Organisation, "user_id": User, "token_id": ApiToken, "notification_id": Notification,
-             "run_id": JournalVerification, "seq": JournalEntry}
+             "run_id": JournalVerification, "seq": JournalEntry, "flag_id": RedFlag, "flag_run_id": RedFlagRun}
 # Tender ids name objects of a Scenario (tests/tender/factories.py), whose model depends on the route.
 
 
@@ -104,7 +106,7 @@ def test_every_route_taking_an_id_says_what_happens_with_another_organisations_o
     assert named == taking_ids, (
         f"`others`/`public` lack {sorted(taking_ids - named)}, have extra {sorted(named - taking_ids)}")
     unknown = {name for key in taking_ids for name in id_parameters(key)} - set(ID_MODELS) - Scenario.IDS \
-        - MallScenario.IDS
+        - MallScenario.IDS - ChallengeScenario.IDS
     assert not unknown, f"say in ID_MODELS and People.value what these ids name: {sorted(unknown)}"
 
 
@@ -124,6 +126,7 @@ class People:
     def __init__(self, app, demo, login):
         self.app, self.demo, self.login = app, demo, login
         self._clients, self._headers, self._scenarios, self._malls = {}, {}, {}, {}
+        self._challenges = {}
 
     def user(self, role: str) -> User | None:
         return None if role == "anonymous" else self.demo[ROLE_USERS[role]]
@@ -158,6 +161,13 @@ class People:
             self._scenarios[whose] = Scenario(self.demo, self.demo[unit], self.demo[bidder], guarantor=guarantor)
         return self._scenarios[whose]
 
+    def challenges(self, whose: str) -> ChallengeScenario:
+        """Challenges and a complaint on the tender scenario's section, by its registered bidder."""
+        if whose not in self._challenges:
+            unit, bidder = ("procuring", "bidder1") if whose == "own" else ("procuring2", "bidder2")
+            self._challenges[whose] = ChallengeScenario(self.scenario(whose), self.demo[unit], self.demo[bidder])
+        return self._challenges[whose]
+
     def mall(self, whose: str) -> MallScenario:
         """Mall objects (tests/mall/access.py): the demo unit's and supplier's, or procuring2's and supplier2's."""
         if whose not in self._malls:
@@ -171,11 +181,13 @@ class People:
             return self.scenario(whose).object_for(name, rule)
         if name in MallScenario.IDS:
             return self.mall(whose).object_for(name, rule)
+        if name in ChallengeScenario.IDS:
+            return self.challenges(whose).object_for(name, rule)
         return db.session.get(ID_MODELS[name], value)
 
     def value(self, role: str, name: str, whose: str, rule: str = ""):
         """A real value for a path parameter."""
-        if name in Scenario.IDS or name in MallScenario.IDS:
+        if name in Scenario.IDS or name in MallScenario.IDS or name in ChallengeScenario.IDS:
             return self.named(name, rule, whose, None).id
         if name == "digest":
             return self.mall(whose).picture.digest
@@ -199,6 +211,14 @@ class People:
         if name == "run_id":
             run = JournalVerification(requested_by_id=owner.id, requested_at=clock.now(), status="passed",
                                       checked=0, total=0, reason="", detail="")
+            db.session.add(run)
+            db.session.commit()
+            return run.id
+        if name == "flag_id":  # an open red flag about the owner's organisation (as a procuring unit)
+            return _red_flag(owner.organisation).id
+        if name == "flag_run_id":
+            run = RedFlagRun(requested_by_id=owner.id, requested_at=clock.now(), status="passed", checked=0, total=0,
+                             raised=0)
             db.session.add(run)
             db.session.commit()
             return run.id
@@ -255,6 +275,17 @@ def describe(response) -> str:
     return f"{response.status_code}{where}"
 
 
+def _red_flag(organisation) -> RedFlag:
+    now = clock.now()
+    number = db.session.scalar(select(func.count()).select_from(RedFlag))
+    flag = RedFlag(kind="concentration", subject_key=f"unit:{organisation.credit_code}:access-{number}",
+                   unit_code=organisation.credit_code, unit_name=organisation.name, occurred_at=now,
+                   period=clock.local(now).strftime("%Y-%m"), evidence="{}", computed_at=now, status="open", reason="")
+    db.session.add(flag)
+    db.session.commit()
+    return flag
+
+
 @pytest.fixture
 def people(app, demo, login):
     return People(app, demo, login)
@@ -292,6 +323,89 @@ def _deadline_near(_org, objects):
 def _awarded(_org, objects):
     """Claims are recorded after award: the guarantee's section is awarded."""
     objects["guarantee_id"].section.status = "awarded"
+
+
+def _second_extension_asked(_org, objects):
+    """A supervisor decides a second extension the unit asked for."""
+    challenge = objects["challenge_id"]
+    if challenge.status == "extended":
+        unit = db.session.scalars(select(User).where(User.organisation_id == challenge.section.project.procuring_unit_id,
+                                                     User.role == Role.PROCURING)).first()
+        challenges.request_extension(unit, challenge, 3, "access test", clock.now())
+
+
+def _complaint_in(status: str):
+    def prepare(_org, objects):
+        objects["complaint_id"].status = status
+    return prepare
+
+
+def _opening_at(stage: str):
+    """The section of the request at a stage of its opening (closed, releasing, window_over, decrypted,
+    decided, objected), each step through the services as host, keyholders and bidder would take it."""
+    def prepare(_org, objects):
+        from tender import opening as openings
+        from tender import publication
+        from tender.models import Bid
+        section, now = objects["section_id"], clock.now()
+        holders = {share.role: share.user for share in section.key.shares}
+        if section.status == "published":
+            section.deadline = now - timedelta(minutes=1)
+            publication.move(None, section, "close", now)
+        if stage == "closed":
+            return
+        opening = openings.current(section) or openings.start(holders["centre"], section, now)
+        if stage == "window_over":
+            opening.release_ends_at = now - timedelta(seconds=1)
+        if stage in ("decrypted", "decided", "objected") and opening.status == "releasing":
+            for role in ("centre", "supervisor"):
+                openings.release(holders[role], opening, "demo-pin-2026", now, "")
+            db.session.commit()  # the decryption job runs once this commits (eager in tests)
+            db.session.refresh(opening)
+        if stage in ("decided", "objected") and openings.needs_decision(opening, now) and not opening.decision:
+            openings.decide(holders["centre"], opening, "continue", "access test", now)
+        if stage == "objected" and opening.status == "decrypted":
+            openings.seal_record(holders["centre"], opening, now)
+            bidder = db.session.get(User, db.session.scalars(select(Bid.user_id).where(Bid.section_id == section.id)
+                                                             ).first())
+            openings.respond(bidder, opening, "object", "access test", now)
+    return prepare
+
+
+def _objection(_org) -> dict:
+    from tender.models import RecordResponse
+    return {"response_id": db.session.scalars(select(RecordResponse.id).order_by(RecordResponse.id.desc())).first(),
+            "text": "access test"}
+
+
+def _demo_users() -> dict:
+    return {user.username: user for user in db.session.scalars(select(User))}
+
+
+def _opened(_org, objects):
+    """The section's bids opened and the record sealed (tests/tender/evaluation_factories.py), a pool to draw."""
+    from tests.tender.evaluation_factories import Opened, make_pool
+    section = objects["section_id"]
+    if section.status == "published":
+        users = _demo_users()
+        Opened(users, section, prices=("950000.00", "980000.00"), bidders=("bidder2", "bidder3"))
+        make_pool(users)
+
+
+def _evaluated(org, objects):
+    """The section's committee has signed its report."""
+    from tests.tender.evaluation_factories import evaluate
+    section = objects["section_id"]
+    if section.status == "published":
+        _opened(org, objects)
+        evaluate(_demo_users(), _Bare(section))
+
+
+class _Bare:
+    """What evaluation_factories.evaluate reads of an Opened section (lowest price needs no scores)."""
+
+    def __init__(self, section):
+        self.section = section
 
 
 def _listing_submitted(_org, objects):
@@ -339,6 +453,27 @@ ACTING = {
     "POST /api/v1/tender/guarantees/<int:guarantee_id>/revoke": (None, lambda org: {"reason": "access test"}),
     "POST /api/v1/tender/guarantees/<int:guarantee_id>/claims": (_awarded, lambda org: {
         "trigger": "contract_refused", "amount": "1.00"}),
+    "POST /tender/challenges/<int:challenge_id>/extension-decision": (_second_extension_asked,
+                                                                      lambda org: {"decision": "approve"}),
+    "POST /tender/complaints/<int:complaint_id>/suspend": (_complaint_in("filed"), lambda org: {"reason": "access test"}),
+    "POST /tender/complaints/<int:complaint_id>/resume": (_complaint_in("suspended"),
+                                                          lambda org: {"reason": "access test"}),
+    "POST /tender/complaints/<int:complaint_id>/decide": (_complaint_in("filed"), lambda org: {
+        "outcome": "dismissed", "reason": "access test"}),
+    "POST /supervision/red-flags/<int:flag_id>/decision": (None, lambda org: {"action": "dismiss",
+                                                                            "reason": "access test"}),
+    "POST /tender/sections/<int:section_id>/opening/start": (_opening_at("closed"), lambda org: {}),
+    "POST /tender/sections/<int:section_id>/opening/release": (_opening_at("releasing"),
+                                                               lambda org: {"pin": "demo-pin-2026"}),
+    "POST /tender/sections/<int:section_id>/opening/suspend": (_opening_at("window_over"), lambda org: {
+        "note": "access test", "reschedule_to": (clock.local(clock.now()) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}),
+    "POST /tender/sections/<int:section_id>/opening/decide": (_opening_at("decrypted"), lambda org: {
+        "decision": "continue", "ground": "access test"}),
+    "POST /tender/sections/<int:section_id>/opening/seal": (_opening_at("decided"), lambda org: {}),
+    "POST /tender/sections/<int:section_id>/opening/answer": (_opening_at("objected"), _objection),
+    "POST /tender/sections/<int:section_id>/committee": (_opened, None),
+    "POST /tender/sections/<int:section_id>/publicise": (_evaluated, None),
+    "POST /tender/sections/<int:section_id>/evaluation/fail": (_opened, lambda org: {"reason": "access test"}),
     "POST /api/v1/tender/rooms/<int:room_id>/bookings": (None, lambda org: {
         "starts_at": (clock.now() + timedelta(days=40)).isoformat(),
         "ends_at": (clock.now() + timedelta(days=40, hours=2)).isoformat(), "purpose": "评标"}),

@@ -8,8 +8,10 @@
   test vectors): one group, threshold k of n members, empty passphrase, iteration exponent 0. Each share
   (its mnemonic, UTF-8) is HPKE-sealed to one keyholder's personal public key with an info string naming
   the section's key and the keyholder, so a share cannot be moved to another key or keyholder.
-- At the opening, k keyholders unwrap their shares with their PINs and ``combine`` rebuilds the key,
-  in memory only.
+- At the opening, each keyholder unwraps a share with the PIN in the request that releases it; the share
+  is then kept, until the decryption job has used it, only *released-share boxed*: AES-256-GCM under a key
+  derived with HKDF-SHA256 from the pepper and the section's key label (so again the database alone
+  opens nothing). With k shares ``combine`` rebuilds the key in the job's memory only.
 
 Formats byte by byte: docs/formats.md, "Key custody".
 """
@@ -19,10 +21,11 @@ from dataclasses import dataclass
 
 import shamir_mnemonic
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives import hashes, hpke
 from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -37,6 +40,8 @@ SHARE_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_25
 SHARE_MAGIC = b"EKS1"
 BOX_LABEL = b"eproc-personal-key/1"
 SHARE_LABEL = b"eproc-key-share/1"
+RELEASED_MAGIC = b"ERS1"
+RELEASED_LABEL = b"eproc-released-share/1"
 DEFAULT_THRESHOLD, DEFAULT_SHARES = 2, 3
 # RFC 9106's second recommended option: t=3, 64 MiB, 4 lanes (production; config CUSTODY_KDF).
 PRODUCTION_KDF = {"iterations": 3, "memory_cost": 65536, "lanes": 4}
@@ -173,6 +178,29 @@ def unwrap_share(share: WrappedShare, personal: PersonalKey, pin: str, key_label
                                    info=_share_info(key_label, share.holder)).decode("utf-8")
     except (InvalidTag, UnicodeDecodeError):
         raise CustodyError("share_malformed", _("The stored key share is damaged or belongs to another "
+                                                "section.")) from None
+
+
+def _released_key(key_label: str, pepper: bytes | None) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=RELEASED_LABEL + key_label.encode("utf-8")).derive(_pepper(pepper))
+
+
+def box_released_share(mnemonic: str, key_label: str, holder: str, *, pepper: bytes | None = None) -> bytes:
+    """A share released for an opening, boxed for the decryption job: "ERS1" ‖ nonce ‖ AES-256-GCM."""
+    nonce = os.urandom(12)
+    return RELEASED_MAGIC + nonce + AESGCM(_released_key(key_label, pepper)).encrypt(
+        nonce, mnemonic.encode("utf-8"), _share_info(key_label, holder))
+
+
+def open_released_share(box: bytes, key_label: str, holder: str, *, pepper: bytes | None = None) -> str:
+    try:
+        if box[:4] != RELEASED_MAGIC:
+            raise InvalidTag
+        return AESGCM(_released_key(key_label, pepper)).decrypt(box[4:16], box[16:],
+                                                                _share_info(key_label, holder)).decode("utf-8")
+    except (InvalidTag, UnicodeDecodeError):
+        raise CustodyError("share_malformed", _("A released key share is damaged or belongs to another "
                                                 "section.")) from None
 
 

@@ -7,13 +7,14 @@
 - ``check_envelope``: what the platform does before accepting one: structure, signature, certificate path
   to the trust store, and that it is for this section, this section's key and this bidder.
 - ``open_envelope``: at the opening, with the rebuilt private key; failures say whether the bidder is to blame.
+- ``check_and_open``: both at the opening, from one parse and one hash of the envelope.
 - ``receipt_body`` / ``sign_receipt`` / ``verify_receipt``: the receipt signed with the platform seal.
 """
 import hashlib
 import json
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -83,6 +84,7 @@ class Document:
     name: str
     type: str
     data: bytes
+    sha256: str = field(default="", compare=False, repr=False)  # of ``data``, when unpacked (checked there)
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ def unpack_content(data: bytes) -> BidContent:
         blob = data[offset:offset + entry["size"]]
         if len(blob) != entry["size"] or hashlib.sha256(blob).hexdigest() != entry["sha256"]:
             raise ValueError(f"document {entry['name']!r} does not match its hash")
-        documents.append(Document(entry["name"], entry["type"], blob))
+        documents.append(Document(entry["name"], entry["type"], blob, entry["sha256"]))
         offset += entry["size"]
     if offset != len(data):
         raise ValueError("bytes after the last document")
@@ -272,6 +274,14 @@ def _body_fields(body_bytes: bytes) -> dict:
     return body
 
 
+def _body_or_none(body_bytes: bytes) -> dict | None:
+    """The body's fields, or None when malformed (check_envelope refuses that after the signature)."""
+    try:
+        return _body_fields(body_bytes)
+    except EnvelopeRefused:
+        return None
+
+
 def check_envelope(data: bytes, *, section_id, section_code: str, section_public_key: bytes, bidder: str,
                    anchors: TrustAnchors, now: datetime) -> CheckedEnvelope:
     """Accept or refuse an envelope for this section (its id, code and public key) from this bidder
@@ -279,6 +289,15 @@ def check_envelope(data: bytes, *, section_id, section_code: str, section_public
     envelope_malformed, signature_invalid, ciphertext_mismatch, issuer_unknown, certificate_expired,
     certificate_revoked, certificate_usage, section_mismatch, key_mismatch, bidder_mismatch."""
     envelope = parse_envelope(data)
+    return _check_parsed(envelope, _body_or_none(envelope.body_bytes), hashlib.sha256(data).hexdigest(), len(data),
+                         section_id=section_id, section_code=section_code, section_public_key=section_public_key,
+                         bidder=bidder, anchors=anchors, now=now)
+
+
+def _check_parsed(envelope: Envelope, body: dict | None, sha256: str, size: int, *, section_id, section_code: str,
+                  section_public_key: bytes, bidder: str, anchors: TrustAnchors, now: datetime) -> CheckedEnvelope:
+    """check_envelope's checks on an envelope parsed already (``body`` from _body_or_none: a malformed body is
+    refused after the signature, in check_envelope's order)."""
     try:
         certificates = [pki.load_untrusted(c) for c in envelope.certificates]
     except ValueError:
@@ -286,7 +305,8 @@ def check_envelope(data: bytes, *, section_id, section_code: str, section_public
     leaf = certificates[0]
     if not signing.signature_valid(leaf.public_key(), envelope.signature, envelope.body_bytes):
         raise EnvelopeRefused("signature_invalid")
-    body = _body_fields(envelope.body_bytes)
+    if body is None:
+        raise EnvelopeRefused("envelope_malformed", "body fields")
     if body["ciphertext"] != {"sha256": hashlib.sha256(envelope.ciphertext).hexdigest(),
                               "size": len(envelope.ciphertext)}:
         raise EnvelopeRefused("ciphertext_mismatch")
@@ -301,8 +321,7 @@ def check_envelope(data: bytes, *, section_id, section_code: str, section_public
     if body["bidder"] != bidder or pki.credit_code_of(leaf) != bidder:
         raise EnvelopeRefused("bidder_mismatch",
                               f"envelope names {body['bidder']}, certificate {pki.credit_code_of(leaf)}")
-    return CheckedEnvelope(hashlib.sha256(data).hexdigest(), len(data), body["suite"], body,
-                           pki.fingerprint(leaf), leaf.subject.rfc4514_string())
+    return CheckedEnvelope(sha256, size, body["suite"], body, pki.fingerprint(leaf), leaf.subject.rfc4514_string())
 
 
 def open_envelope(data: bytes, *, private_key: bytes, section_public_key: bytes, expected_sha256: str | None = None
@@ -316,6 +335,10 @@ def open_envelope(data: bytes, *, private_key: bytes, section_public_key: bytes,
         body = _body_fields(envelope.body_bytes)
     except EnvelopeRefused as refused:
         raise OpeningFailed("envelope_changed", refused.detail) from None
+    return _open_parsed(envelope, body, private_key=private_key, section_public_key=section_public_key)
+
+
+def _open_parsed(envelope: Envelope, body: dict, *, private_key: bytes, section_public_key: bytes) -> BidContent:
     suite = body["suite"]
     try:
         public = sealing.public_from_private(suite, private_key)
@@ -332,6 +355,23 @@ def open_envelope(data: bytes, *, private_key: bytes, section_public_key: bytes,
         return unpack_content(plaintext)
     except (ValueError, UnicodeDecodeError, KeyError, TypeError) as error:
         raise OpeningFailed("content_malformed", str(error)) from None
+
+
+def check_and_open(data: bytes, *, expected_sha256: str, section_id, section_code: str, section_public_key: bytes,
+                   bidder: str, anchors: TrustAnchors, now: datetime, private_key: bytes
+                   ) -> tuple[CheckedEnvelope, BidContent]:
+    """At the opening: ``check_envelope`` (as at its receipt, at ``now``) then ``open_envelope``, from one parse
+    and one hash of the envelope. Raises OpeningFailed("envelope_changed") when ``data`` is not the envelope
+    received (``expected_sha256``), then what check_envelope refuses (EnvelopeRefused), then what
+    open_envelope fails with (OpeningFailed)."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    if sha256 != expected_sha256:
+        raise OpeningFailed("envelope_changed")
+    envelope = parse_envelope(data)
+    body = _body_or_none(envelope.body_bytes)
+    checked = _check_parsed(envelope, body, sha256, len(data), section_id=section_id, section_code=section_code,
+                            section_public_key=section_public_key, bidder=bidder, anchors=anchors, now=now)
+    return checked, _open_parsed(envelope, body, private_key=private_key, section_public_key=section_public_key)
 
 
 # Receipts.

@@ -319,3 +319,11 @@ def test_the_bearer_scheme_is_case_insensitive_and_401_names_it(client, demo):
     assert client.get("/api/v1/me", headers=lower).status_code == 200
     refused = client.get("/api/v1/me")
     assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_unknown_query_parameter_is_refused_by_name(client, demo):
+    """A misspelt filter would otherwise be ignored and answer with everything."""
+    response = client.get("/api/v1/tender/guarantees?stauts=issued", headers=bearer(demo["bidder1"]))
+    assert_error(response, 400, "unknown_parameter")
+    assert "stauts" in response.get_json()["error"]["message"]
+    assert client.get("/api/v1/tender/guarantees?page=1", headers=bearer(demo["bidder1"])).status_code == 200

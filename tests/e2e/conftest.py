@@ -122,7 +122,15 @@ def page(browser, live_server):
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
     page = context.new_page()
-    problems = []
+    watch_problems(page)
+    yield page
+    context.close()
+
+
+def watch_problems(page) -> None:
+    """``page.problems``: what a person would not see but should never happen: script errors, console errors
+    (a Content-Security-Policy refusal is one) and failed or 4xx/5xx sub-resources."""
+    problems = page.problems = []
 
     def on_console(message):
         if message.type == "error" and not _is_favicon(message.location.get("url", "")):
@@ -133,7 +141,7 @@ def page(browser, live_server):
             problems.append(f"HTTP {response.status}: {response.url}")
 
     def on_request_failed(request):
-        # ERR_ABORTED: the page was left (a click or goto) before the request finished; no fault.
+        # ERR_ABORTED: the page was left (a click or goto, or an event stream) before the request finished.
         if request.failure != "net::ERR_ABORTED":
             problems.append(f"request failed: {request.url} {request.failure}")
 
@@ -141,6 +149,3 @@ def page(browser, live_server):
     page.on("console", on_console)
     page.on("response", on_response)
     page.on("requestfailed", on_request_failed)
-    page.problems = problems
-    yield page
-    context.close()

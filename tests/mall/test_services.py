@@ -116,6 +116,26 @@ def test_the_direct_purchase_limit_holds_per_order_and_per_unit_category_and_yea
     place(mall, mall.listing("得力"), 10)  # another category is counted apart
 
 
+def test_an_order_checks_the_region_around_the_address_and_uses_the_settings_in_force_when_placed(mall):
+    city = mall.new_listing(model="C1", regions=("320100",))  # Nanjing covers its district 320102
+    elsewhere = mall.new_listing(model="W1", regions=("320200",))  # Wuxi does not
+    db.session.commit()
+    with pytest.raises(DomainError) as caught:
+        place(mall, elsewhere)
+    assert caught.value.code == "region_not_served" and elsewhere.name in caught.value.message
+    db.session.rollback()
+    now = clock.now()
+    settings.change(mall["admin"], "mall.confirm_hours", "12", now, "test", now)
+    settings.change(mall["admin"], "mall.confirm_hours", "48", now + timedelta(days=1), "later", now)
+    db.session.commit()
+    [order] = place(mall, city, 2)
+    assert order.confirm_by - order.placed_at == timedelta(hours=12)  # the change in force, not the later one
+    assert order.delivery_region == "320102" and order.lines[0].reference_price == Decimal("110.00")
+    assert order.savings == Decimal("20.00")  # (110 - 100) x 2 against the lowest current reference
+    told = db.session.scalars(select(Notification.user_id).where(Notification.link == f"/mall/orders/{order.id}"))
+    assert sorted(told) == sorted(misconduct.supplier_user_ids(order.supplier_id)) != []
+
+
 def test_an_unconfirmed_order_is_warned_then_cancelled_and_its_budget_comes_back(mall):
     line = mall.budget_line()
     [order] = place(mall, mall.listing("得力"), 4)

@@ -16,9 +16,10 @@ from core.crypto import guarantee as g
 from core.errors import DomainError
 from core.extensions import db
 from core.models import JournalEntry, Notification
-from tender import guarantees, participation, publication, states
+from tender import guarantees, participation, states
 from tender.models import Guarantee, GuaranteeClaim
 from tests.tender.factories import GuarantorPki, guarantee_file, make_guarantor
+from tests.tender.evaluation_factories import breached
 
 
 def own_trust_store(app, tmp_path):
@@ -82,10 +83,8 @@ def tamper(signed: bytes, old: str, new: str) -> bytes:
 
 
 def award(section):
-    now = clock.now()
-    for action in ("close", "start_opening", "finish_opening", "evaluate", "publicise", "award"):
-        publication.move(None, section, action, now)
-    db.session.commit()
+    """Awarded to bidder1, who then refused the contract, gave no security and withdrew (the claims' triggers)."""
+    breached(section)
 
 
 # Issue.

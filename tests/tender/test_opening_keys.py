@@ -69,5 +69,19 @@ def test_publication_waits_for_every_keyholder_to_have_a_pin(demo):
     with pytest.raises(DomainError) as refused, force_locale("en"):
         publish(demo["centre"], project.sections[0])
     assert refused.value.code == "keyholder_missing"
-    assert "the procuring unit; a supervisor" in refused.value.message
+    assert "the procuring unit; a supervisor of region 320100" in refused.value.message
     assert project.sections[0].status == "accepted"
+
+
+def test_the_supervisors_share_goes_to_a_supervisor_of_the_sections_region(demo):
+    project = make_project(demo["procuring"])
+    projects.submit(demo["procuring"], project, clock.now())
+    accept(demo["centre"], project)
+    demo["supervisor"].organisation.region_code = "320500"  # 苏州市: the section is in 南京市
+    db.session.flush()
+    with pytest.raises(DomainError) as refused, force_locale("en"):
+        publish(demo["centre"], project.sections[0])
+    assert refused.value.code == "keyholder_missing" and "a supervisor of region 320100" in refused.value.message
+    demo["supervisor"].organisation.region_code = "320000"  # 江苏省: takes in 南京市
+    publish(demo["centre"], project.sections[0])
+    assert {s.role: s.user_id for s in project.sections[0].key.shares}["supervisor"] == demo["supervisor"].id
