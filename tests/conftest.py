@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from celery._state import _set_task_join_will_block
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -140,6 +141,10 @@ def _app_context(app, instance_dir):
         _clean(db)
     for sub in ("mail", "documents"):
         shutil.rmtree(instance_dir / sub, ignore_errors=True)
+    # Celery marks "inside a task" in one process-wide flag that each eager task sets and restores; eager
+    # tasks run by racing threads (the concurrency tests) can restore it in the wrong order and leave it
+    # set, after which every later result.get() in this process fails as "called within a task".
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
