@@ -38,9 +38,18 @@ def _create(path: Path) -> tuple[int, str]:
     raise FileExistsError(f"no temporary name free next to {path}")
 
 
+def _intact(path: Path) -> bool:
+    """The file at ``path`` holds the bytes its name is the SHA-256 of (False when missing or damaged)."""
+    try:
+        with path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest() == path.name
+    except FileNotFoundError:
+        return False
+
+
 def _write(path: Path, data: bytes) -> None:
-    if path.exists():
-        return  # the same bytes are there already
+    if path.exists() and _intact(path):
+        return  # the same bytes are there already; a damaged copy is replaced by these good ones
     fd, tmp = _create(path)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -47,6 +47,9 @@ def test_documents_are_stored_by_content_and_checked_on_read(app):
     path.write_bytes(b"tampered")
     with pytest.raises(OSError, match="corrupted"):
         storage.get(digest)
+    # The same document stored again repairs the damaged copy instead of trusting its name.
+    assert storage.put("招标文件".encode()) == digest
+    assert storage.get(digest) == "招标文件".encode()
 
 
 def test_a_secret_box_opens_only_with_its_purpose_and_key(app):
