@@ -15,6 +15,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role, area_required, check_object, roles_required
 from tender import acceptance, bids, checklists, history, participation, projects, publication, rooms
+from tender import opening as openings
 from tender.forms import (AddendumForm, BookingForm, DocumentForm, EnvelopeForm, ImportForm, ProjectForm, PublishForm,
                           QuestionForm, RoomForm, SectionForm)
 from tender.models import (CATEGORIES, EVALUATION_METHODS, METHODS, ROOM_KINDS, Bid, Booking, Clarification, Download,
@@ -94,7 +95,8 @@ def notice(section_id: int):
         participation.registration(section, user.organisation_id) is not None
     return render_template("tender/notice.html", section=section, registered=registered,
                            may_download=user is not None and participation.may_download(user, section),
-                           open_for_bids=section.status == "published" and section.deadline > clock.now())
+                           open_for_bids=section.status == "published" and section.deadline > clock.now(),
+                           opened=openings.current(section) is not None)
 
 
 # Projects: registration by the procuring unit.

@@ -77,6 +77,17 @@ def test_from_the_draw_to_the_contract_on_the_pages(app, demo, login, published)
     assert 'id="contract"' in page.text
     assert anonymous.get(f"/tender/sections/{section_id}/contract/document").data == PDF + b"contract"
     assert opened.section.deal_amount is not None
+    # The public notice leads to every announcement since; a bidder in the section also to the hall and the
+    # challenges, each link opening for the one who sees it.
+    notice = anonymous.get(f"/tender/notices/{section_id}").text
+    for path in ("candidates", "result"):
+        assert f'href="/tender/sections/{section_id}/{path}"' in notice
+    assert "/opening" not in notice and "/challenges" not in notice
+    bidder = login("bidder1")
+    notice = bidder.get(f"/tender/notices/{section_id}").text
+    for path in ("opening", "candidates", "result", "challenges"):
+        assert f'href="/tender/sections/{section_id}/{path}"' in notice
+        assert bidder.get(f"/tender/sections/{section_id}/{path}").status_code == 200, path
 
 
 def test_scores_and_award_through_the_api(app, client, demo, submitted):
