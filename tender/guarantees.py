@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.models import Organisation, OrgKind, User
 from accounts.organisations import member_ids
-from core import journal, lifecycle, money, notifications, trust_store
+from core import clock, journal, lifecycle, money, notifications, trust_store
 from core.crypto import guarantee as g
 from core.crypto.signing import TrustAnchors
 from core.errors import DomainError
@@ -274,6 +274,29 @@ def verdicts_at_opening(section: Section, bidders: list[Organisation], now: date
                 break
         verdicts[bidder.id] = verdict
     return verdicts
+
+
+def warn_of_moved_deadline(section: Section, now: datetime) -> list[Guarantee]:
+    """An addendum moved the bid deadline: each guarantee held for the section that no longer covers the new
+    deadline plus the bid validity would fail at the opening (validity_short), so its bidder and its guarantor
+    are told now, while a new one can still be issued. Returns those guarantees."""
+    must_cover_until = section.deadline + timedelta(days=section.bid_validity_days)
+    short = db.session.scalars(select(Guarantee).where(Guarantee.section_id == section.id, Guarantee.status == "issued",
+                                                       Guarantee.valid_to < must_cover_until)
+                               .order_by(Guarantee.id)).all()
+    for guarantee in short:
+        bidder = _bidder(guarantee.applicant_code)
+        people = member_ids([bidder.id], Role.BIDDER) if bidder else []
+        people += member_ids([guarantee.guarantor_id], Role.GUARANTOR)
+        if people:
+            notifications.notify(
+                people, "guarantee_validity_short", _("Bid guarantee %(number)s no longer covers %(code)s",
+                                                      number=guarantee.number, code=section.code),
+                _("The bid deadline of %(name)s moved: a guarantee must now stay valid until %(until)s Beijing time, "
+                  "and %(number)s ends earlier. It would be refused at the opening (validity_short): issue a new one.",
+                  name=section.name, until=clock.local(must_cover_until).strftime("%Y-%m-%d %H:%M"),
+                  number=guarantee.number), f"/tender/guarantees/{guarantee.id}", now)
+    return short
 
 
 def for_bid(section: Section, bidder: Organisation) -> list[Guarantee]:

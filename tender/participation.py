@@ -12,6 +12,7 @@ from core import clock, journal, notifications, settings, storage, uploads
 from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role
+from tender import guarantees, rooms
 from tender.models import Clarification, Download, Notice, NoticeDocument, Registration, Section
 
 
@@ -145,6 +146,9 @@ def addendum(actor: User, section: Section, *, title, body, documents: list[tupl
         db.session.add(NoticeDocument(notice=notice, filename=upload.filename, content_type=upload.content_type,
                                       size=upload.size, sha256=upload.sha256))
     db.session.flush()
+    if notice.deadline_after:
+        rooms.follow_deadline(actor, section, before, section.deadline, now)
+        guarantees.warn_of_moved_deadline(section, now)
     journal.record("tender.section.addendum", "section", section.id,
                    {"notice": notice.id, "title": title, "deadline_before": before, "deadline": section.deadline,
                     "documents": [{"filename": u.filename, "sha256": u.sha256} for u in stored]}, actor=actor, now=now)

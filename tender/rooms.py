@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.models import User
-from core import clock, journal
+from core import clock, journal, notifications
 from core.errors import DomainError
 from core.extensions import db
 from tender.models import ROOM_KINDS, Booking, Room, Section
@@ -66,6 +66,33 @@ def book(actor: User, room: Room, *, starts_at: datetime, ends_at: datetime, pur
                    {"booking": booking.id, "starts_at": starts_at, "ends_at": ends_at, "purpose": purpose,
                     "section": section.id if section else None}, actor=actor, now=now)
     return booking
+
+
+def follow_deadline(actor: User, section: Section, before: datetime, after: datetime, now: datetime) -> list[Booking]:
+    """An addendum moved the section's opening from ``before`` to ``after``: its bookings from the old opening on
+    (the opening's room, and the evaluation's after it) move by as much where their room is free then. Those
+    that cannot move stay where they were, and whoever booked them is told to book again. Returns those."""
+    shift, stuck = after - before, []
+    for booking in db.session.scalars(select(Booking).where(Booking.section_id == section.id,
+                                                            Booking.cancelled_at.is_(None), Booking.ends_at > before)
+                                      .order_by(Booking.starts_at, Booking.id)).all():
+        room = db.session.scalar(select(Room).where(Room.id == booking.room_id).with_for_update())
+        starts_at, ends_at = booking.starts_at + shift, booking.ends_at + shift
+        clash = db.session.scalars(overlapping(room.id, starts_at, ends_at).where(Booking.id != booking.id)).first()
+        if clash is None:
+            booking.starts_at, booking.ends_at = starts_at, ends_at
+            journal.record("tender.room.booking_moved", "room", room.id,
+                           {"booking": booking.id, "section": section.id, "starts_at": starts_at, "ends_at": ends_at},
+                           actor=actor, now=now)
+            continue
+        stuck.append(booking)
+        notifications.notify([booking.booked_by_id], "booking_stuck",
+                             _("Book a room again for %(code)s", code=section.code),
+                             _("The opening of %(code)s moved to %(when)s Beijing time, but %(room)s is booked then: "
+                               "your booking (%(purpose)s) stays at its old time. Book another room or time.",
+                               code=section.code, when=clock.local(after).strftime("%Y-%m-%d %H:%M"),
+                               room=room.name, purpose=booking.purpose), "/tender/rooms", now)
+    return stuck
 
 
 def cancel(actor: User, booking: Booking, now: datetime) -> Booking:

@@ -259,6 +259,9 @@ def test_at_the_opening_a_guarantee_the_guarantor_revoked_is_refused(setting):
 def test_at_the_opening_a_deadline_moved_past_the_guarantee_is_validity_short(setting, demo):
     deadline = setting.section.deadline
     guarantee = setting.upload(setting.file(valid_to=deadline + timedelta(days=90)))  # just enough
+    long_enough = setting.upload(guarantee_file(setting.signer, setting.bank, setting.section,
+                                                demo["bidder2"].organisation, number="BH-LONG-1",
+                                                valid_to=deadline + timedelta(days=200)))
     db.session.commit()
     with time_machine.travel(deadline - timedelta(days=2), tick=False):  # a late addendum moves the deadline
         participation.addendum(demo["centre"], setting.section, title="补遗", body="延期", documents=[],
@@ -266,6 +269,11 @@ def test_at_the_opening_a_deadline_moved_past_the_guarantee_is_validity_short(se
     db.session.commit()
     assert setting.section.deadline > deadline
     assert guarantees.verify_at_opening(guarantee, setting.section.deadline).reason == "validity_short"
+    assert guarantees.verify_at_opening(long_enough, setting.section.deadline).ok
+    # Told at once, while a new guarantee can still be issued: the bidder and the guarantor, of that one only.
+    told = db.session.scalars(select(Notification).where(Notification.kind == "guarantee_validity_short")).all()
+    assert sorted(n.user_id for n in told) == sorted([demo["bidder1"].id, demo["guarantor"].id])
+    assert all(guarantee.number in n.title and "validity_short" in n.body for n in told)
 
 
 def test_at_the_opening_a_ca_gone_from_the_trust_store_is_issuer_unknown(setting, app, tmp_path):

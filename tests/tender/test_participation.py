@@ -1,5 +1,6 @@
 """Bidders register and download (every download recorded); questions are answered to all registered
 bidders without naming the asker; an addendum close to the deadline moves it."""
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,8 +10,9 @@ from sqlalchemy import select
 from core import clock, settings
 from core.errors import DomainError
 from core.extensions import db
-from core.models import Notification
-from tender import participation, publication
+from core.models import JournalEntry, Notification
+from tender import participation, publication, rooms
+from tender.participation import moved_deadline
 from tender.models import Download
 from tests.tender.factories import pdf
 
@@ -92,6 +94,34 @@ def test_an_addendum_less_than_15_days_before_the_deadline_moves_it(demo, publis
         db.session.commit()
     told = db.session.scalars(select(Notification).where(Notification.kind == "addendum")).one()
     assert told.user_id == demo["bidder1"].id and "投标截止时间顺延至北京时间" in told.body
+
+
+def test_an_addendum_that_moves_the_deadline_moves_the_opening_rooms_where_they_are_free(demo, published):
+    centre, before = demo["centre"], published.deadline
+    opening_room = rooms.create_room(centre, "第一开标室", "opening", 40, clock.now())
+    evaluation_room = rooms.create_room(centre, "第二评标室", "evaluation", 12, clock.now())
+    hour = timedelta(hours=1)
+    kept = rooms.book(centre, opening_room, starts_at=before - 3 * hour, ends_at=before - 2 * hour, purpose="答疑会",
+                      section=published, now=clock.now())
+    opening = rooms.book(centre, opening_room, starts_at=before - hour, ends_at=before + 2 * hour, purpose="开标",
+                         section=published, now=clock.now())
+    evaluation = rooms.book(centre, evaluation_room, starts_at=before + 3 * hour, ends_at=before + 8 * hour,
+                            purpose="评标", section=published, now=clock.now())
+    with time_machine.travel(before - timedelta(days=10), tick=False):
+        after = moved_deadline(before, clock.now(), 15)
+        # Someone else holds the evaluation room at the new time.
+        rooms.book(centre, evaluation_room, starts_at=after + 4 * hour, ends_at=after + 5 * hour, purpose="其他项目评标",
+                   now=clock.now())
+        participation.addendum(demo["procuring"], published, title="补遗一", body="延期", documents=[],
+                               now=clock.now())
+        db.session.commit()
+    assert published.deadline == after
+    assert (opening.starts_at, opening.ends_at) == (after - hour, after + 2 * hour)  # moved with the opening
+    assert (kept.starts_at, evaluation.starts_at) == (before - 3 * hour, before + 3 * hour)  # before it / room taken
+    told = db.session.scalars(select(Notification).where(Notification.kind == "booking_stuck")).one()
+    assert told.user_id == centre.id and "第二评标室" in told.body and "评标" in told.body
+    moved = db.session.scalars(select(JournalEntry).where(JournalEntry.action == "tender.room.booking_moved")).all()
+    assert [json.loads(e.payload)["booking"] for e in moved] == [opening.id]
 
 
 def test_an_addendum_early_enough_leaves_the_deadline_and_the_setting_counts(demo, published):
