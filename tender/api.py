@@ -67,6 +67,8 @@ def section_json(section: Section) -> dict:
             "category": section.category, "region_code": section.region_code, "method": section.method,
             "base_amount": _money(section.base_amount), "guarantee_amount": _money(section.guarantee_amount),
             "bid_validity_days": section.bid_validity_days, "evaluation_method": section.evaluation_method,
+            "weights": {"price": section.price_weight, "technical": section.technical_weight,
+                        "commercial": section.commercial_weight},
             "status": section.status, "round": section.round, "previous_id": section.previous_id,
             "published_at": _time(section.published_at), "deadline": _time(section.deadline),
             "min_days": section.min_days, "failure_reason": section.failure_reason,
@@ -549,6 +551,9 @@ _section_properties = {
     "method": {"type": "string", "enum": list(METHODS)}, "base_amount": _nullable_amount,
     "guarantee_amount": {"type": "string", "pattern": "^[0-9]{1,16}\\.[0-9]{2}$"},
     "bid_validity_days": {"type": "integer"}, "evaluation_method": {"type": "string", "enum": list(EVALUATION_METHODS)},
+    "weights": {"type": "object", "description": "Comprehensive scoring's weights (price, technical, commercial).",
+                "properties": {k: {"type": "integer"} for k in ("price", "technical", "commercial")},
+                "required": ["price", "technical", "commercial"], "additionalProperties": False},
     "status": {"type": "string", "enum": _section_states}, "round": {"type": "integer", "minimum": 1},
     "previous_id": {"type": "integer", "nullable": True}, "published_at": _nullable_time, "deadline": _nullable_time,
     "min_days": {"type": "integer", "nullable": True}, "failure_reason": _string, "deal_amount": _nullable_amount,
@@ -643,7 +648,11 @@ SCHEMAS = {
         "guarantee_amount": {**_amount, "description": "Bid guarantee: at most 2% of base_amount."},
         "bid_validity_days": {"type": "integer", "minimum": 30, "maximum": 365},
         "evaluation_method": {"type": "string", "enum": list(EVALUATION_METHODS)},
-        "region_code": {**_region, "description": "Defaults to the project's region."}}),
+        "region_code": {**_region, "description": "Defaults to the project's region."},
+        **{f"{part}_weight": {"type": "integer", "minimum": 0, "maximum": 100,
+                              "description": "Comprehensive scoring: the three weights add up to 100 (price above "
+                                             "0); all left out: 30, 60 and 10."}
+           for part in ("price", "technical", "commercial")}}),
     "TenderNewProject": _object(["name", "category", "region_code"], {
         "name": {**_text_field, "maxLength": 200}, "category": {"type": "string", "enum": list(CATEGORIES)},
         "region_code": _region, "green_channel": {"type": "boolean", "default": False},

@@ -36,6 +36,12 @@ class SectionForm(FlaskForm):
     bid_validity_days = IntegerField(_l("Bid validity (days)"), default=90,
                                      validators=[DataRequired(), NumberRange(30, 365)])
     evaluation_method = SelectField(_l("Evaluation method"), choices=_choices(EVALUATION_METHODS))
+    # Comprehensive scoring only; the service checks that they add up to 100 (all three left empty: 30, 60, 10).
+    price_weight = IntegerField(_l("Price weight"), default=30, validators=[Optional(), NumberRange(1, 100)],
+                                description=_l("Comprehensive scoring: the price, technical and commercial weights add "
+                                               "up to 100."))
+    technical_weight = IntegerField(_l("Technical weight"), default=60, validators=[Optional(), NumberRange(0, 100)])
+    commercial_weight = IntegerField(_l("Commercial weight"), default=10, validators=[Optional(), NumberRange(0, 100)])
 
 
 class DocumentForm(FlaskForm):

@@ -91,11 +91,27 @@ def create(actor: User, *, name, category, region_code, green_channel: bool = Fa
 
 
 SECTION_FIELDS = ("name", "method", "base_amount", "guarantee_amount", "bid_validity_days", "evaluation_method",
-                  "region_code")
+                  "region_code", "price_weight", "technical_weight", "commercial_weight")
+DEFAULT_WEIGHTS = (30, 60, 10)  # price, technical, commercial: comprehensive scoring's weights unless the unit sets them
+
+
+def scoring_weights(price_weight, technical_weight, commercial_weight) -> tuple[int, int, int]:
+    """Comprehensive scoring's three weights: whole numbers adding up to 100, price counting (> 0); all three
+    left out: the defaults."""
+    given = (price_weight, technical_weight, commercial_weight)
+    if all(w is None or w == "" for w in given):
+        return DEFAULT_WEIGHTS
+    weights = tuple(int(w) if isinstance(w, str) and w.strip().isdigit() else w for w in given)
+    if any(isinstance(w, bool) or not isinstance(w, int) or not 0 <= w <= 100 for w in weights) \
+            or sum(weights) != 100 or weights[0] == 0:
+        raise DomainError("weights_invalid", _("The price, technical and commercial weights are whole numbers that add "
+                                               "up to 100, the price weight above 0."))
+    return weights
 
 
 def add_section(actor: User, project: Project, *, name, method, base_amount, guarantee_amount,
-                bid_validity_days, evaluation_method, region_code=None, now: datetime) -> Section:
+                bid_validity_days, evaluation_method, region_code=None, price_weight=None, technical_weight=None,
+                commercial_weight=None, now: datetime) -> Section:
     if project.status not in ("draft", "returned"):
         raise DomainError("project_locked", _("Sections can be added only before the project is submitted."), 409)
     base = amount(base_amount, "base_amount_invalid", _("The control price or budget"), positive=True)
@@ -108,12 +124,14 @@ def add_section(actor: User, project: Project, *, name, method, base_amount, gua
     if isinstance(bid_validity_days, bool) or not isinstance(bid_validity_days, int) \
             or not 30 <= bid_validity_days <= 365:
         raise DomainError("bid_validity_invalid", _("Bid validity is a whole number of days from 30 to 365."))
+    weights = scoring_weights(price_weight, technical_weight, commercial_weight)
     section = Section(project=project, code="", name=_text(name, "name_invalid", _("The section name"), 200),
                       category=project.category, method=_choice(method, METHODS, "method_invalid", _("method")),
                       region_code=_region(region_code or project.region_code), base_amount=base,
                       guarantee_amount=guarantee, bid_validity_days=bid_validity_days,
                       evaluation_method=_choice(evaluation_method, EVALUATION_METHODS, "evaluation_method_invalid",
                                                 _("evaluation method")),
+                      price_weight=weights[0], technical_weight=weights[1], commercial_weight=weights[2],
                       status="draft")
     db.session.add(section)
     db.session.flush()
@@ -122,7 +140,9 @@ def add_section(actor: User, project: Project, *, name, method, base_amount, gua
                    {"project": project.code, "code": section.code, "name": section.name, "method": section.method,
                     "base_amount": section.base_amount, "guarantee_amount": section.guarantee_amount,
                     "bid_validity_days": section.bid_validity_days,
-                    "evaluation_method": section.evaluation_method}, actor=actor, now=now)
+                    "evaluation_method": section.evaluation_method,
+                    "weights": {"price": weights[0], "technical": weights[1], "commercial": weights[2]}},
+                   actor=actor, now=now)
     return section
 
 

@@ -114,7 +114,8 @@ def retender(actor: User, section: Section, now: datetime, method: str | None = 
                   category=section.category, region_code=section.region_code, method=method or section.method,
                   base_amount=section.base_amount, guarantee_amount=section.guarantee_amount,
                   bid_validity_days=section.bid_validity_days, evaluation_method=section.evaluation_method,
-                  status="accepted", round=section.round + 1, previous=section)
+                  price_weight=section.price_weight, technical_weight=section.technical_weight,
+                  commercial_weight=section.commercial_weight, status="accepted", round=section.round + 1, previous=section)
     db.session.add(new)
     db.session.flush()
     journal.record("tender.section.retendered", "section", new.id,

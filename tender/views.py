@@ -168,7 +168,9 @@ def add_section(project_id: int):
         section = projects.add_section(current_user, project, name=form.name.data, method=form.method.data,
                                        base_amount=form.base_amount.data, guarantee_amount=form.guarantee_amount.data,
                                        bid_validity_days=form.bid_validity_days.data,
-                                       evaluation_method=form.evaluation_method.data, now=clock.now())
+                                       evaluation_method=form.evaluation_method.data,
+                                       price_weight=form.price_weight.data, technical_weight=form.technical_weight.data,
+                                       commercial_weight=form.commercial_weight.data, now=clock.now())
     except DomainError as error:
         return _project_refused(error, project_id, section_form=form)
     db.session.commit()

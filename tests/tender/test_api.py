@@ -101,6 +101,13 @@ def test_a_project_with_one_bad_section_is_not_written_at_all(client, headers):
     ({**PROJECT, "sections": [{**SECTION, "bid_validity_days": 7}]}, 422, "bid_validity_invalid"),
     ({**PROJECT, "sections": [{**SECTION, "method": "lottery"}]}, 422, "method_invalid"),
     ({**PROJECT, "sections": [{"name": "只有名称"}]}, 422, "base_amount_invalid"),
+    ({**PROJECT, "sections": [{**SECTION, "price_weight": 50, "technical_weight": 50, "commercial_weight": 10}]}, 422,
+     "weights_invalid"),
+    ({**PROJECT, "sections": [{**SECTION, "price_weight": 0, "technical_weight": 90, "commercial_weight": 10}]}, 422,
+     "weights_invalid"),
+    ({**PROJECT, "sections": [{**SECTION, "price_weight": 40}]}, 422, "weights_invalid"),
+    ({**PROJECT, "sections": [{**SECTION, "price_weight": 40.5, "technical_weight": 49.5, "commercial_weight": 10}]},
+     422, "weights_invalid"),
 ])
 def test_bad_project_input_is_refused_with_its_code(client, headers, body, status, code):
     assert_error(client.post(f"{API}/projects", json=body, headers=headers("procuring")), status, code)
@@ -130,6 +137,10 @@ def test_sections_are_added_before_submission_only_and_only_by_the_unit(client, 
     added = client.post(f"{API}/projects/{project['id']}/sections", json={**SECTION, "name": "二标段"},
                         headers=headers("procuring"))
     assert added.status_code == 201 and added.get_json()["code"].endswith("-02")
+    assert added.get_json()["weights"] == {"price": 30, "technical": 60, "commercial": 10}  # none given: the defaults
+    weighted = client.post(f"{API}/projects/{project['id']}/sections", headers=headers("procuring"), json={
+        **SECTION, "name": "三标段", "price_weight": 40, "technical_weight": 45, "commercial_weight": 15})
+    assert weighted.get_json()["weights"] == {"price": 40, "technical": 45, "commercial": 15}
     assert_error(client.post(f"{API}/projects/{project['id']}/sections", json=SECTION, headers=headers("procuring2")),
                  404, "not_found")
     assert_error(client.post(f"{API}/projects/{project['id']}/sections", json=SECTION, headers=headers("centre")),

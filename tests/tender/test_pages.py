@@ -1,6 +1,7 @@
 """The tender pages as the people using them see them: a unit registers and submits, the centre reviews
 and publishes, anyone reads the notice board."""
 import io
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -44,6 +45,35 @@ def test_a_unit_registers_a_project_with_a_section_and_documents_and_submits_it(
     assert project.status == "submitted" and project.sections[0].base_amount == 2000000
     page = unit.get(f"/tender/projects/{project.id}").text
     assert "submitted for acceptance" in page and "Submit for acceptance" not in page
+
+
+def test_the_unit_sets_the_scoring_weights_of_a_section_and_bidders_read_them_on_the_notice(login, demo):
+    from core.models import JournalEntry
+    project = make_project(demo["procuring"])
+    db.session.commit()
+    unit = login("procuring")
+    fields = {"section-name": "设计标段", "section-method": "open", "section-base_amount": "800000.00",
+              "section-guarantee_amount": "10000", "section-bid_validity_days": "90",
+              "section-evaluation_method": "comprehensive"}
+    page = unit.post(f"/tender/projects/{project.id}/sections", data={
+        **fields, "section-price_weight": "40", "section-technical_weight": "50", "section-commercial_weight": "5"})
+    assert page.status_code == 422 and "add up to 100" in page.text  # 95: refused, the form shown again
+    assert unit.post(f"/tender/projects/{project.id}/sections", data={
+        **fields, "section-price_weight": "40", "section-technical_weight": "50",
+        "section-commercial_weight": "10"}).status_code == 302
+    section = db.session.scalars(select(Section).where(Section.name == "设计标段")).one()
+    assert (section.price_weight, section.technical_weight, section.commercial_weight) == (40, 50, 10)
+    created = db.session.scalars(select(JournalEntry).where(JournalEntry.action == "tender.section.created")
+                                 .order_by(JournalEntry.seq.desc())).first()
+    assert '"weights":{"commercial":10,"price":40,"technical":50}' in created.payload
+    from tender import projects
+    projects.submit(demo["procuring"], project, clock.now())
+    accept(demo["centre"], project)
+    publish(demo["centre"], section)
+    db.session.commit()
+    notice = login("bidder1").get(f"/tender/notices/{section.id}").text
+    weights = re.search(r'id="weights">([^<]*)<', notice).group(1)
+    assert [int(n) for n in re.findall(r"\d+", weights)] == [40, 50, 10]
 
 
 def test_the_centre_returns_with_every_finding_then_accepts_and_publishes(login, demo):
