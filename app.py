@@ -123,8 +123,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     from accounts.cli import DEMO_LOADERS, demo_cli, regions_cli, users_cli
     from mall import demo as mall_demo
+    from supervision import demo as supervision_demo
     from tender import demo as tender_demo
-    for loader in (tender_demo.load, mall_demo.load):
+    for loader in (tender_demo.load, mall_demo.load, supervision_demo.load):  # supervision's last: it sums the others
         if loader not in DEMO_LOADERS:
             DEMO_LOADERS.append(loader)
     app.cli.add_command(demo_cli)

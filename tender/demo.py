@@ -22,6 +22,7 @@ def load(now) -> None:
         if db.session.scalar(select(Room.id).where(Room.name == name)) is None:
             rooms.create_room(centre, name, kind, seats, now)
     demo_experts(centre, now)
+    demo_history(now)
     if db.session.scalar(select(Project.id).where(Project.name == DEMO_PROJECT)) is not None:
         demo_guarantee(now)
         return
@@ -109,3 +110,65 @@ def demo_experts(centre, now) -> None:
         if db.session.scalar(select(ExpertProfile.id).where(ExpertProfile.user_id == user.id)) is None:
             linked = [bidder1.organisation.credit_code] if username == "expert5" and bidder1 else []
             experts.save_profile(centre, user, categories=categories, affiliations=linked, active=True, now=now)
+
+
+# Imported history, so that the statistics dashboard has three years to show in a demo.
+HISTORY_FIRST_PROJECT = "HIST-DEMO-0001"
+_HISTORY_NAMES = {  # category: (name patterns, typical decline rate)
+    "works": (["{d}道路提升改造工程", "{d}老旧小区改造工程", "{d}中小学校舍维修工程", "{d}河道综合整治工程",
+               "{d}社区卫生服务中心新建工程"], 0.07),
+    "procurement": (["{d}人民医院医疗设备采购", "{d}教育局教学信息化设备采购", "{d}政务服务中心办公家具采购",
+                     "{d}公安分局执法车辆采购", "{d}图书馆图书采购"], 0.11),
+    "other": (["{d}物业管理服务", "{d}园林绿化养护服务", "{d}公交站台广告经营权"], 0.09),
+}
+_HISTORY_METHODS = ["open"] * 12 + ["competitive_consultation"] * 3 + ["inquiry"] * 2 + \
+    ["competitive_negotiation"] * 2 + ["invited"]
+
+
+def history_csv(now, rows_per_month: int = 8) -> bytes:
+    """A history file as a person would import it (tender.history.COLUMNS): the sections awarded or failed in
+    Nanjing's districts month by month from January two years ago to last month. Deterministic."""
+    import csv
+    import io
+    import random
+    from datetime import date
+    from decimal import Decimal
+
+    from accounts import credit_code
+    from accounts.models import Region
+    from tender.history import COLUMNS
+    rng = random.Random(2026)
+    districts = db.session.execute(select(Region.code, Region.name_zh).where(Region.parent_code == "320100")
+                                   .order_by(Region.code)).all() or [("320100", "南京市")]
+    units = [credit_code.complete(f"113201{i:02d}466{j:06d}") for i in range(2, 19) for j in (100, 200)]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    year, month, project = now.year - 2, 1, 0
+    while (year, month) < (now.year, now.month):
+        for _ in range(rows_per_month):
+            project += 1
+            code, district = rng.choice(districts)
+            category = rng.choice(["works", "works", "procurement", "procurement", "other"])
+            names, decline = _HISTORY_NAMES[category]
+            name = rng.choice(names).format(d=district)
+            method = rng.choice(_HISTORY_METHODS)
+            unit = units[rng.randrange(len(units))]
+            for number in range(1, rng.choice([1, 1, 1, 2]) + 1):
+                base = Decimal(round(10 ** rng.uniform(5.3, 7.7), -2))
+                failed = rng.random() < 0.06
+                rate = min(max(rng.gauss(decline, 0.04), 0.0), 0.3)
+                deal = "" if failed else f"{(base * Decimal(1 - rate)).quantize(Decimal('100')):.2f}"
+                day = date(year, month, rng.randint(1, 28))
+                writer.writerow([f"HIST-DEMO-{project:04d}", name, f"HIST-DEMO-{project:04d}-{number:02d}",
+                                 f"第{number}标段", category, code, method, unit, f"{base:.2f}", deal, day.isoformat(),
+                                 rng.randint(0, 2) if failed else rng.randint(3, 14)])
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out.getvalue().encode("utf-8")
+
+
+def demo_history(now) -> None:
+    """Imported once, through the import a person uses (tender.history), by nobody in particular."""
+    from tender import history
+    if db.session.scalar(select(Project.id).where(Project.code == HISTORY_FIRST_PROJECT)) is None:
+        history.import_csv(None, history_csv(now), now)
