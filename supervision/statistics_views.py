@@ -2,6 +2,7 @@
 definitions, SVG charts drawn here, and every table as CSV and XLSX with the page's figures."""
 import csv
 import io
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -115,6 +116,9 @@ def rate_chart(rows: list[statistics.Figures], width: int = 720, height: int = 2
     scale = Decimal(plot_height) / (top - bottom)
     zero = plot_top + float(top * scale)
     slot = (width - 60) / max(len(rows), 1)
+    # Label every step-th period so that labels never overlap (11-unit font: CJK characters are square).
+    widest = max((sum(11 if ord(c) > 0x2E80 else 6.5 for c in f.label) for f in rows), default=0)
+    step = max(1, math.ceil((widest + 6) / slot))
     bars, ticks = [], []
     for i, figures in enumerate(rows):
         x = 50 + i * slot
@@ -122,7 +126,8 @@ def rate_chart(rows: list[statistics.Figures], width: int = 720, height: int = 2
             size = float(abs(value) * scale) if value is not None else 0.0
             y = zero - size if value is not None and value >= 0 else zero
             bars.append(Bar(x + slot * (0.1 + 0.4 * series), y, slot * 0.38, size, value, series))
-        ticks.append((x + slot / 2, figures.label))
+        if i % step == 0:
+            ticks.append((x + slot / 2, figures.label))
     return {"width": width, "height": height, "zero": zero, "bars": bars, "ticks": ticks,
             "top": top, "top_y": plot_top, "bottom": bottom, "bottom_y": plot_top + plot_height}
 

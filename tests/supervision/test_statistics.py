@@ -215,3 +215,18 @@ def test_csv_and_xlsx_give_the_figures_of_the_page(login, history):
         assert xlsx_row[7] == (Decimal(csv_row[7]) if csv_row[7] != "no data" else "no data")
     total = [list(r) for r in book["total"].iter_rows(min_row=3, values_only=True)][0]
     assert Decimal(str(total[6])) == Decimal("300000.00") and Decimal(str(total[7])) == Decimal("7.14")
+
+
+def test_the_charts_period_labels_never_overlap_and_every_period_keeps_its_bars():
+    from supervision.statistics import Figures
+    from supervision.statistics_views import rate_chart
+    for count, label in ((4, "2026年第{}季度"), (12, "2025年第{}季度"), (36, "2024年{}月")):
+        rows = [Figures(key=i, sections=1, rated=1, base_total=Decimal("100"), deal_total=Decimal("90"),
+                        mean_decline_rate=Decimal("0.1"), label=label.format(i + 1)) for i in range(count)]
+        chart = rate_chart(rows)
+        assert len(chart["bars"]) == 2 * count
+        xs = [x for x, _label in chart["ticks"]]
+        # An 11-unit font: CJK characters 11 units wide, digits and Latin letters at most 7.
+        widest = max(sum(11 if ord(c) > 0x2E80 else 7 for c in text) for _x, text in chart["ticks"])
+        assert xs[0] == chart["ticks"][0][0] and all(b - a >= widest for a, b in zip(xs, xs[1:])), (count, xs)
+        assert chart["ticks"][0][1] == rows[0].label
