@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import case, func, select, update
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -15,7 +15,6 @@ from core.db import get_or_404
 from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role, area_required, roles_required
-from accounts.models import Organisation
 from supervision import red_flags, states, workspace
 from supervision.models import RedFlag, RedFlagRun
 from supervision.views import supervision_bp
@@ -42,23 +41,15 @@ def _filters() -> dict:
             "period": args.get("period", "").strip()[:7]}
 
 
-def _in_region(query, viewer):
-    """A supervisor sees the flags of the sections, and of the procuring units, in the supervisor's region."""
-    sections = select(Section.id).where(workspace.region_clause(viewer, Section.region_code))
-    units = select(Organisation.credit_code).where(workspace.region_clause(viewer, Organisation.region_code))
-    return query.where(or_(RedFlag.section_id.in_(sections),
-                           and_(RedFlag.section_id.is_(None), RedFlag.unit_code.in_(units))))
-
-
 def _flag(flag_id: int) -> RedFlag:
-    flag = db.session.scalar(_in_region(select(RedFlag).where(RedFlag.id == flag_id), current_user))
+    flag = db.session.scalar(workspace.red_flags_in_region(select(RedFlag).where(RedFlag.id == flag_id), current_user))
     if flag is None:
         abort(404)
     return flag
 
 
 def _where(query, filters: dict, viewer):
-    query = _in_region(query, viewer)
+    query = workspace.red_flags_in_region(query, viewer)
     if filters["kind"]:
         query = query.where(RedFlag.kind == filters["kind"])
     if filters["status"]:

@@ -1,6 +1,7 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from core import clock
 from core.permissions import area_required
 
 supervision_bp = Blueprint("supervision", __name__, template_folder="templates")
@@ -9,7 +10,9 @@ supervision_bp = Blueprint("supervision", __name__, template_folder="templates")
 @supervision_bp.get("/")
 @area_required("supervision")
 def home():
-    return render_template("supervision/home.html", role=current_user.role)
+    from supervision import workspace  # imports tender's models, which load after this blueprint
+    return render_template("supervision/home.html", role=current_user.role,
+                           attention=workspace.attention(current_user, clock.now()))
 
 
 from supervision import journal_views  # noqa: E402,F401  (the journal audit routes on this blueprint)

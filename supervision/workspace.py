@@ -5,6 +5,7 @@ The region rule lives here and nowhere else: a supervisor sees what belongs to t
 organisation or lies within it (a city's code, 320100, covers its districts, 3201xx; a province's, 320000,
 its cities), as the public notice board filters by region. Admins, who run the whole platform, see every region.
 """
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -17,7 +18,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role
 from mall.models import Order
-from supervision.models import Annotation
+from supervision.models import Annotation, RedFlag
 from tender.models import Opening, Section
 
 SUBJECTS = ("section", "order")
@@ -51,6 +52,43 @@ def order_in_scope(user: User, order_id: int) -> Order | None:
     """An order belongs to the region of its procuring unit."""
     order = db.session.get(Order, order_id)
     return order if order is not None and covers(user, order.unit.region_code) else None
+
+
+def red_flags_in_region(query, user: User):
+    """Red flags of the sections, and of the procuring units, in the user's region."""
+    sections = select(Section.id).where(region_clause(user, Section.region_code))
+    units = select(Organisation.credit_code).where(region_clause(user, Organisation.region_code))
+    return query.where(or_(RedFlag.section_id.in_(sections),
+                           and_(RedFlag.section_id.is_(None), RedFlag.unit_code.in_(units))))
+
+
+@dataclass
+class Attention:
+    """What waits for a supervisor, counted for the supervision home page."""
+    live_openings: int
+    open_red_flags: int
+    open_complaints: int | None  # None: not the user's to handle (admins)
+    extension_requests: int | None
+    overdue_challenges: int | None
+
+
+def attention(user: User, now: datetime) -> Attention:
+    from tender import challenges, complaints  # tender's services; supervision's models are imported by tender
+    from tender.models import Challenge, Complaint
+    from tender.states import COMPLAINT_OPEN
+
+    def count(query) -> int:
+        return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+    supervisor = user.role == Role.SUPERVISOR
+    return Attention(
+        live_openings=len(live_openings(user)),
+        open_red_flags=count(red_flags_in_region(select(RedFlag.id).where(RedFlag.status == "open"), user)),
+        open_complaints=count(complaints.visible(user).where(Complaint.status.in_(COMPLAINT_OPEN)))
+        if supervisor else None,
+        extension_requests=count(challenges.visible(user).where(Challenge.status == "extension_requested"))
+        if supervisor else None,
+        overdue_challenges=count(challenges.overdue(challenges.visible(user), now)) if supervisor else None)
 
 
 def live_openings(user: User) -> list[Section]:

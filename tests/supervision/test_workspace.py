@@ -120,3 +120,34 @@ def test_only_supervisors_annotate(login, demo, published):  # noqa: F811
     answer = login("admin").post("/supervision/annotations", data={"subject_type": "section",
                                                                    "reference": published.code, "text": "x"})
     assert answer.status_code == 403
+
+
+def test_the_supervision_home_counts_what_waits_for_the_supervisor_and_links_to_it(login, demo):
+    import re
+
+    from core import clock
+    from supervision import red_flags
+    from tests.tender.challenge_factories import challenge_in, complaint_in
+    complaint = complaint_in(demo, "filed")  # its challenge is answered
+    challenge_in(demo, "extension_requested")  # and, filed in September, long past its due date
+    section = complaint.challenge.section
+    unit = demo["procuring"].organisation
+    red_flags.upsert("single_bid", f"section:{section.id}", {"bidders": 1}, clock.now(), occurred_at=clock.now(),
+                     unit_code=unit.credit_code, unit_name=unit.name, section_id=section.id)
+    db.session.commit()
+
+    def counts(page) -> dict:
+        return {name: int(value) for name, value in
+                re.findall(r'id="([a-z-]+)" href="[^"]*">\s*<div class="card-body"><div class="fs-3[^"]*">(\d+)<', page)}
+
+    supervisor = login("supervisor")
+    page = supervisor.get("/supervision/").text
+    assert counts(page) == {"live-openings": 0, "open-red-flags": 1, "open-complaints": 1, "extension-requests": 1,
+                            "overdue-challenges": 1}
+    assert 'href="/supervision/red-flags?status=open"' in page and 'href="/tender/complaints/?open=1"' in page
+    flags = supervisor.get("/supervision/red-flags?status=open").text
+    assert "/supervision/red-flags/" in flags and section.code in flags
+    move_supervisor(demo, "320500")  # another city: the flag is not the supervisor's
+    assert counts(supervisor.get("/supervision/").text)["open-red-flags"] == 0
+    admin = counts(login("admin").get("/supervision/").text)
+    assert admin == {"live-openings": 0, "open-red-flags": 1}  # complaints and challenges are the supervisors'
