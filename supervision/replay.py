@@ -18,7 +18,8 @@ from core.models import Checkpoint, JournalEntry, PlatformKey
 from tender.models import Opening, Section
 
 ACTIONS = ("tender.section.start_opening", "tender.opening.signed_in", "tender.opening.share_released",
-           "tender.opening.decryption_started", "tender.opening.bid_decided", "tender.opening.decrypted",
+           "tender.opening.decryption_started", "tender.opening.bids_decided", "tender.opening.bid_decided",
+           "tender.opening.decrypted",
            "tender.opening.decided", "tender.section.suspend_opening", "tender.section.finish_opening",
            "tender.section.fail", "tender.opening.record_confirmed", "tender.opening.record_objected",
            "tender.opening.objection_answered")
@@ -67,9 +68,10 @@ def _apply(state: dict | None, action: str, payload: dict, time: str) -> dict:
         state["keyholders"].append({"role": payload.get("role"), "at": time})
     elif action == "tender.opening.decryption_started":
         state["status"], state["bids_total"] = "decrypting", payload.get("bids")
-    elif action == "tender.opening.bid_decided":
-        state["bids"].append({k: payload.get(k) for k in ("sequence", "bidder", "outcome", "cause", "price",
-                                                           "guarantee")})
+    elif action in ("tender.opening.bids_decided", "tender.opening.bid_decided"):  # a batch; one bid (before 2026-12)
+        for bid in payload.get("bids", [payload]):
+            state["bids"].append({k: bid.get(k) for k in ("sequence", "bidder", "outcome", "cause", "price",
+                                                          "guarantee")})
         state["bids"].sort(key=lambda b: b["sequence"] or 0)
     elif action == "tender.opening.decrypted":
         state["status"], state["valid"] = "decrypted", payload.get("valid")

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "tender.opening.signed_in": _l("A bidder signed in"),
     "tender.opening.share_released": _l("A keyholder released a key share"),
     "tender.opening.decryption_started": _l("Enough shares: decryption started"),
+    "tender.opening.bids_decided": _l("A batch of bids was decrypted and checked"),
     "tender.opening.bid_decided": _l("A bid was decrypted and checked"),
     "tender.opening.decrypted": _l("Every bid decided"),
     "tender.opening.decided": _l("The host recorded a decision"),
@@ -101,7 +102,8 @@ def _time(text: str | None) -> datetime | None:
 def section_replay(section_id: int):
     section = _section(section_id)
     steps = replay.steps(section)
-    codes = {s.payload.get("bidder") for s in steps} | {c["credit_code"] for s in steps for c in s.state["sign_ins"]}
+    codes = {s.payload.get("bidder") for s in steps} | {c["credit_code"] for s in steps for c in s.state["sign_ins"]} \
+        | {b["bidder"] for s in steps[-1:] for b in s.state["bids"]}
     names = dict(db.session.execute(select(Organisation.credit_code, Organisation.name)
                                     .where(Organisation.credit_code.in_(codes - {None}))).all())
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({s.actor_id for s in steps})))}

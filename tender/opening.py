@@ -216,9 +216,9 @@ def _private_key(opening: Opening) -> bytes:
 
 
 def _decide(opening: Opening, bid: Bid, private: bytes, now: datetime, anchors,
-            guarantee: tuple[Guarantee | None, str], store: storage.Writer) -> dict:
-    """One bid decided: its documents stored (by ``store``), its journal entry queued; returns its BidResult
-    row, for the batch's one INSERT."""
+            guarantee: tuple[Guarantee | None, str], store: storage.Writer) -> tuple[dict, dict]:
+    """One bid decided: its documents stored (by ``store``); returns its BidResult row, for the batch's one
+    INSERT, and what the batch's journal entry says of it."""
     section = opening.section
     outcome, cause, content = "opened", "", None
     try:
@@ -253,12 +253,10 @@ def _decide(opening: Opening, bid: Bid, private: bytes, now: datetime, anchors,
               "documents": json.dumps(documents, ensure_ascii=False), "guarantee_id": held.id if held else None,
               "guarantee_verdict": verdict, "valid": content is not None and verdict in ("valid", "not_required"),
               "decided_at": now, "ip_address": bid.ip_address}
-    journal.record("tender.opening.bid_decided", "section", section.id,
-                   {"opening": opening.id, "bid": bid.id, "sequence": bid.sequence,
-                    "bidder": bid.organisation.credit_code, "envelope_sha256": bid.envelope_sha256,
-                    "outcome": outcome, "cause": cause, "price": str(content.price) if content else None,
-                    "guarantee": verdict, "documents": [d["sha256"] for d in documents]}, now=now)
-    return result
+    return result, {"bid": bid.id, "sequence": bid.sequence, "bidder": bid.organisation.credit_code,
+                    "envelope_sha256": bid.envelope_sha256, "outcome": outcome, "cause": cause,
+                    "price": str(content.price) if content else None, "guarantee": verdict,
+                    "documents": [d["sha256"] for d in documents]}
 
 
 def decrypt_batch(opening: Opening, now: datetime, limit: int = BATCH, keys: dict | None = None) -> int:
@@ -284,10 +282,14 @@ def decrypt_batch(opening: Opening, now: datetime, limit: int = BATCH, keys: dic
         verdicts = guarantees.verdicts_at_opening(opening.section, [b.organisation for b in batch], now,
                                                   anchors=anchors)
         with storage.Writer() as store:  # the documents are written meanwhile, and all stored before the commit
-            rows = [_decide(opening, bid, private, now, anchors, verdicts[bid.organisation_id], store)
-                    for bid in batch]
+            outcomes = [_decide(opening, bid, private, now, anchors, verdicts[bid.organisation_id], store)
+                        for bid in batch]
         del private
+        rows = [row for row, _said in outcomes]
         db.session.execute(insert(BidResult), rows)  # unique per opening and bid: a bid is never decided twice
+        # One entry per batch, committed with its rows: each bid's decision is journaled exactly once.
+        journal.record("tender.opening.bids_decided", "section", opening.section_id,
+                       {"opening": opening.id, "bids": [said for _row, said in outcomes]}, now=now)
         db.session.expire(opening, ["results"])
         opening.bids_decided += len(rows)
         db.session.flush()

@@ -39,7 +39,7 @@ def test_the_steps_rebuild_the_hall_from_the_journal(demo, sealed):
     actions = [s.action for s in steps]
     assert actions[:4] == ["tender.section.start_opening", "tender.opening.signed_in",
                            "tender.opening.share_released", "tender.opening.share_released"]
-    assert actions[4] == "tender.opening.decryption_started" and actions.count("tender.opening.bid_decided") == 3
+    assert actions[4] == "tender.opening.decryption_started" and actions.count("tender.opening.bids_decided") == 1
     assert actions[-3:] == ["tender.section.finish_opening", "tender.opening.record_objected",
                             "tender.opening.objection_answered"]
     # As of the first share, one keyholder and no bid; as of the seal, every price.
@@ -50,8 +50,10 @@ def test_the_steps_rebuild_the_hall_from_the_journal(demo, sealed):
     assert at_seal["status"] == "sealed" and at_seal["responses"] == []
     assert [s["credit_code"] for s in at_seal["sign_ins"]] == [demo["bidder1"].organisation.credit_code]
     assert steps[-1].state["responses"][0]["answer"] == "已核对，无误"
-    # The state after a step is not changed by later steps.
-    assert len(steps[5].state["bids"]) == 1
+    # The state after a step is not changed by later steps: the batch's step holds its three bids, the one
+    # before it none.
+    batch = actions.index("tender.opening.bids_decided")
+    assert len(steps[batch - 1].state["bids"]) == 0 and len(steps[batch].state["bids"]) == 3
 
 
 def test_the_replay_page_shows_each_step_with_its_time_actor_and_entry(login, demo, sealed):

@@ -84,7 +84,7 @@ def test_the_extract_verifies_offline_and_withholds_what_is_not_the_sections(log
     text = extract(login, section)
     proven = verify_extract(text)
     actions = [b["action"] for b in proven["entries"].values()]
-    assert "tender.section.finish_opening" in actions and actions.count("tender.opening.bid_decided") == 3
+    assert "tender.section.finish_opening" in actions and actions.count("tender.opening.bids_decided") == 1
     assert {b["subject"]["id"] for b in proven["entries"].values()} == {str(section.id)}
     assert sorted(proven["covered"]) == sorted(proven["entries"])  # every entry bound to a signed checkpoint
     assert proven["withheld"] > 0 and "user.signed_in" not in text  # others' entries: seq, prev and hash only
@@ -92,7 +92,7 @@ def test_the_extract_verifies_offline_and_withholds_what_is_not_the_sections(log
 
 def _tampered(text: str, change) -> str:
     lines = [json.loads(line) for line in text.splitlines()]
-    target = next(x for x in lines if x["type"] == "entry" and '"tender.opening.bid_decided"' in x["body"])
+    target = next(x for x in lines if x["type"] == "entry" and '"tender.opening.bids_decided"' in x["body"])
     change(target)
     return "\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
 

@@ -58,7 +58,11 @@ def test_two_shares_open_every_bid_with_its_price_terms_and_guarantee(closed):
     assert document["name"] == "投标文件.pdf" and storage.get(document["sha256"]).startswith(b"%PDF-1.4 bidder1")
     # The released shares served and are gone; who released when stays.
     assert [r.box for r in openings.released(opening)] == [None, None]
-    assert actions(closed.section).count("tender.opening.bid_decided") == 3
+    assert actions(closed.section).count("tender.opening.bids_decided") == 1  # one batch: the three bids
+    said = json.loads(db.session.scalar(select(JournalEntry.payload)
+                                        .where(JournalEntry.action == "tender.opening.bids_decided")))
+    assert sorted((b["bidder"], b["outcome"], b["price"], b["guarantee"]) for b in said["bids"]) == sorted(
+        (code, r.outcome, str(r.price), r.guarantee_verdict) for code, r in results.items())
     assert "tender.opening.decrypted" in actions(closed.section)
 
 
