@@ -41,7 +41,7 @@ settings.define(settings.Definition("tender.min_valid_bids", int, 3,
 
 RECORD_TYPE = "eproc-opening-record"
 RECORD_VERSION = 1
-BATCH = 50
+BATCH = 100  # bids per transaction: a crash redoes at most this many; larger batches spread the per-batch queries
 DECISIONS = {"continue": _l("Continue the procedure"), "fail": _l("The section fails (流标)")}
 OUTCOMES = {"opened": _l("opened"), "deemed_revoked": _l("treated as revoked (视为撤销)"),
             "deemed_withdrawn": _l("treated as withdrawn (视为撤回)")}
