@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from core import clock
 from core.permissions import area_required
+from supervision import workspace
 
 supervision_bp = Blueprint("supervision", __name__, template_folder="templates")
 
@@ -10,7 +11,6 @@ supervision_bp = Blueprint("supervision", __name__, template_folder="templates")
 @supervision_bp.get("/")
 @area_required("supervision")
 def home():
-    from supervision import workspace  # imports tender's models, which load after this blueprint
     return render_template("supervision/home.html", role=current_user.role,
                            attention=workspace.attention(current_user, clock.now()))
 
