@@ -8,6 +8,7 @@ with a reason when it is absent, and fail instead when REQUIRE_SERVICES=1 (CI).
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,19 @@ KEEP = {"region", "alembic_version"}
 def _clean(db) -> None:
     tables = [t.name for t in db.metadata.sorted_tables if t.name not in KEEP]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        # The end-to-end tests' server may still be answering a request that reads these tables; TRUNCATE takes
+        # its locks table by table, so PostgreSQL may break the deadlock by aborting the TRUNCATE: do it again.
+        from psycopg.errors import DeadlockDetected
+        from sqlalchemy.exc import OperationalError
+        for attempt in range(5):
+            try:
+                db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                break
+            except OperationalError as error:
+                db.session.rollback()
+                if attempt == 4 or not isinstance(error.orig, DeadlockDetected):
+                    raise
+                time.sleep(0.2)
     else:
         for table in reversed(tables):
             db.session.execute(text(f'DELETE FROM "{table}"'))
