@@ -73,3 +73,16 @@ def _drop_leftovers(session: Session, transaction: SessionTransaction) -> None:
     whatever it registered."""
     if transaction.parent is None:
         session.info.pop(KEY, None)
+
+
+def queue_run(task, model, run_id: int, now) -> None:
+    """For a page that starts a long job with a progress row (``model``, status "queued"): the caller has
+    committed the row; send ``task(run_id)``, and if the broker cannot be reached mark the row "error" (and
+    commit) so that its progress page says so instead of waiting, never a 500."""
+    from sqlalchemy import update
+    try:
+        task.delay(run_id)
+    except Exception:  # noqa: BLE001 - an unreachable broker raises whatever its transport raises
+        log.exception("cannot queue %s for %s %s", task.name, model.__name__, run_id)
+        db.session.execute(update(model).where(model.id == run_id).values(status="error", finished_at=now))
+        db.session.commit()

@@ -1,16 +1,17 @@
 """The journal audit pages: browse entries, verify the chain (with progress), sign checkpoints, export."""
 import json
 
-from flask import (Response, current_app, flash, jsonify, redirect, render_template, request, stream_with_context,
+from flask import (Response, flash, jsonify, redirect, render_template, request, stream_with_context,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from accounts.models import Organisation, User
 from core import clock, journal
 from core.db import get_or_404
 from core.extensions import db
+from core.oncommit import queue_run
 from core.tasks import verify_journal
 from core.models import Checkpoint, JournalEntry, JournalVerification
 from core.permissions import area_required
@@ -61,13 +62,7 @@ def start_verification():
     journal.record("journal.verification_requested", "journal_verification", run_id, actor=current_user,
                    now=clock.now())
     db.session.commit()
-    try:
-        verify_journal.delay(run_id)  # after the commit, so the worker finds the row
-    except Exception:  # noqa: BLE001 - the broker is unreachable: say so instead of a 500
-        current_app.logger.exception("cannot queue journal verification %s", run_id)
-        db.session.execute(update(JournalVerification).where(JournalVerification.id == run_id)
-                           .values(status="error", finished_at=clock.now()))
-        db.session.commit()
+    queue_run(verify_journal, JournalVerification, run_id, clock.now())  # after the commit: the worker finds it
     return redirect(url_for("supervision.verification", run_id=run_id))
 
 

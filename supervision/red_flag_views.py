@@ -1,12 +1,12 @@
 """Red flags: the list with its filters and counts by procuring unit and period, a flag with its evidence and
 the supervisor's decision, and a recomputation over the whole history with its progress (supervision.red_flags).
 Supervisors and admins read; only supervisors decide and recompute."""
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -14,6 +14,7 @@ from core import clock, journal
 from core.db import get_or_404
 from core.errors import DomainError
 from core.extensions import db
+from core.oncommit import queue_run
 from core.permissions import Role, area_required, roles_required
 from supervision import red_flags, states, workspace
 from supervision.models import RedFlag, RedFlagRun
@@ -134,13 +135,7 @@ def recompute_red_flags():
     journal.record("supervision.red_flags.recompute_requested", "red_flag_run", run_id, actor=current_user,
                    now=clock.now())
     db.session.commit()
-    try:
-        task.delay(run_id)  # after the commit, so the worker finds the row
-    except Exception:  # noqa: BLE001 - the broker is unreachable: say so instead of a 500
-        current_app.logger.exception("cannot queue red flag recomputation %s", run_id)
-        db.session.execute(update(RedFlagRun).where(RedFlagRun.id == run_id)
-                           .values(status="error", finished_at=clock.now()))
-        db.session.commit()
+    queue_run(task, RedFlagRun, run_id, clock.now())  # after the commit, so the worker finds the row
     return redirect(url_for("supervision.red_flag_run", flag_run_id=run_id), 303)
 
 

@@ -114,13 +114,9 @@ def _warn_unit(challenge: Challenge, now: datetime, allowed_from: datetime | Non
 
 def _move(actor, challenge: Challenge, action: str, now: datetime, payload: dict | None = None) -> Challenge:
     """One journaled step along states.CHALLENGE: the only way a challenge's status changes."""
-    before = challenge.status
-    lifecycle.advance(states.CHALLENGE, challenge, action, "challenge", states.CHALLENGE_LABELS,
-                      states.CHALLENGE_ACTIONS)
-    db.session.flush()
-    journal.record(f"tender.challenge.{action}", "challenge", challenge.id,
-                   {"from": before, "to": challenge.status, "section": challenge.section_id, **(payload or {})},
-                   actor=actor, now=now)
+    lifecycle.move(states.CHALLENGE, challenge, action, "challenge", states.CHALLENGE_LABELS,
+                   states.CHALLENGE_ACTIONS, journal_as="tender.challenge", actor=actor, now=now,
+                   payload={"section": challenge.section_id, **(payload or {})})
     return challenge
 
 

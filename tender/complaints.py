@@ -101,13 +101,9 @@ def file(actor, challenge: Challenge, grounds, now: datetime) -> Complaint:
 
 def _move(actor, complaint: Complaint, action: str, now: datetime, payload: dict | None = None) -> Complaint:
     """One journaled step along states.COMPLAINT: the only way a complaint's status changes."""
-    before = complaint.status
-    lifecycle.advance(states.COMPLAINT, complaint, action, "complaint", states.COMPLAINT_LABELS,
-                      states.COMPLAINT_ACTIONS)
-    db.session.flush()
-    journal.record(f"tender.complaint.{action}", "complaint", complaint.id,
-                   {"from": before, "to": complaint.status, "section": complaint.section_id, **(payload or {})},
-                   actor=actor, now=now)
+    lifecycle.move(states.COMPLAINT, complaint, action, "complaint", states.COMPLAINT_LABELS,
+                   states.COMPLAINT_ACTIONS, journal_as="tender.complaint", actor=actor, now=now,
+                   payload={"section": complaint.section_id, **(payload or {})})
     return complaint
 
 

@@ -468,3 +468,18 @@ def test_a_supervisor_of_another_region_sees_none_of_its_flags(demo, login):
     assert supervisor.get(f"/supervision/red-flags/{flag.id}").status_code == 404
     assert supervisor.post(f"/supervision/red-flags/{flag.id}/decision",
                            data={"action": "confirm", "reason": "x"}).status_code == 404
+
+
+def test_a_recomputation_the_broker_cannot_take_is_reported_not_a_500(login, demo, monkeypatch):
+    from supervision import tasks
+
+    def broker_down(*_args):
+        raise OSError("connection refused")
+    monkeypatch.setattr(tasks.recompute_red_flags, "delay", broker_down)
+    supervisor = login("supervisor")
+    answer = supervisor.post("/supervision/red-flags/runs")
+    assert answer.status_code == 303
+    db.session.expire_all()
+    run = db.session.scalars(select(RedFlagRun)).one()
+    assert run.status == "error" and run.finished_at is not None
+    assert supervisor.get(f"/supervision/red-flags/runs/{run.id}.json").get_json()["status"] == "error"
