@@ -170,8 +170,9 @@ def reset_second_factor(actor: User, user: User, now: datetime) -> None:
     db.session.flush()
 
 
-def start_session(user: User, now: datetime, ip: str, user_agent: str) -> str:
-    """Record a signed-in browser; returns the token for the cookie (only its digest is stored)."""
+def start_session(user: User, now: datetime, ip: str, user_agent: str, language: str | None = None) -> str:
+    """Record a signed-in browser; returns the token for the cookie (only its digest is stored).
+    ``language``: the one the person signs in with, which the platform then writes to them in."""
     token = secrets.token_urlsafe(32)
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     db.session.add(LoginSession(token_digest=token_digest(token), user_id=user.id, created_at=now,
@@ -180,6 +181,8 @@ def start_session(user: User, now: datetime, ip: str, user_agent: str) -> str:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    if language:
+        user.language = language
     journal.record("user.signed_in", "user", user.id, actor=user, now=now)
     db.session.flush()
     return token

@@ -95,6 +95,8 @@ class User(UserMixin, db.Model):
     locked: Mapped[bool] = mapped_column(Boolean, default=False)  # until an admin unlocks or a reset
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language the person last signed in with or chose: notifications and mails reach them in it.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", foreign_keys=[organisation_id])
 

@@ -1,5 +1,5 @@
 """Organisations register themselves; the centre approves or rejects them; admins deactivate them."""
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from datetime import datetime
 
 from sqlalchemy import select
@@ -50,9 +50,9 @@ def add_user(actor: User | None, organisation: Organisation, *, username: str, n
 
 
 def register(*, name: str, code: str, kind: str, region_code: str, contact_phone: str, username: str,
-             person_name: str, email: str, password: str, now: datetime) -> Organisation:
+             person_name: str, email: str, password: str, now: datetime, language: str | None = None) -> Organisation:
     """Self-registration: the organisation waits for the centre's approval; its first user gets the
-    role that goes with its kind."""
+    role that goes with its kind and is told the decision in ``language``, the one it registered in."""
     code = validate_credit_code(code)
     if kind not in OrgKind.SELF_REGISTERED:
         raise DomainError("kind_not_allowed", _("This kind of organisation cannot register itself."))
@@ -68,8 +68,9 @@ def register(*, name: str, code: str, kind: str, region_code: str, contact_phone
     journal.record("organisation.registered", "organisation", organisation.id,
                    {"name": organisation.name, "credit_code": code, "kind": kind, "region_code": region_code},
                    now=now, organisation_id=organisation.id)
-    add_user(None, organisation, username=username, name=person_name, email=email, role=KIND_ROLES[kind][0],
-             password=password, now=now)
+    user = add_user(None, organisation, username=username, name=person_name, email=email, role=KIND_ROLES[kind][0],
+                    password=password, now=now)
+    user.language = language
     return organisation
 
 
@@ -90,12 +91,12 @@ def decide(actor: User, organisation: Organisation, action: str, reason: str, no
 def _tell_members(organisation: Organisation, now: datetime) -> None:
     """The organisation's people learn the decision in the platform and by mail (the reason included)."""
     name = organisation.name
-    title = {"approved": _("%(name)s is approved: you can sign in and work on the platform.", name=name),
-             "rejected": _("The registration of %(name)s was rejected.", name=name),
-             "deactivated": _("%(name)s has been deactivated on the platform.", name=name)
-             }.get(organisation.status) or _("%(name)s can work on the platform again.", name=name)
+    title = {"approved": _l("%(name)s is approved: you can sign in and work on the platform.", name=name),
+             "rejected": _l("The registration of %(name)s was rejected.", name=name),
+             "deactivated": _l("%(name)s has been deactivated on the platform.", name=name)
+             }.get(organisation.status) or _l("%(name)s can work on the platform again.", name=name)
     reason = organisation.decision_reason
-    body = _("Reason: %(reason)s", reason=reason) if reason else ""
+    body = _l("Reason: %(reason)s", reason=reason) if reason else ""
     notifications.notify([user.id for user in organisation.users], "organisation_decision", title, body, "/", now)
 
 

@@ -63,7 +63,7 @@ def _client() -> tuple[str, str]:
 
 
 def _finish_login(user: User):
-    token = auth.start_session(user, clock.now(), *_client())
+    token = auth.start_session(user, clock.now(), *_client(), language=str(get_locale()))
     db.session.commit()
     session.clear()  # a new session for a new sign-in: no fixation
     session["sid"] = token
@@ -160,7 +160,8 @@ def register():
         organisations.register(name=form.name.data, code=form.credit_code.data, kind=form.kind.data,
                                region_code=form.region_code.data, contact_phone=form.contact_phone.data,
                                username=form.username.data, person_name=form.person_name.data,
-                               email=form.email.data, password=form.password.data, now=clock.now())
+                               email=form.email.data, password=form.password.data, now=clock.now(),
+                               language=str(get_locale()))
         db.session.commit()
         flash(_("Registration received. You can sign in once the trading centre approves your organisation."), "success")
         return redirect(url_for("accounts.login"))

@@ -93,6 +93,7 @@ class DeadlineWarning(db.Model):
     user_ids: Mapped[str] = mapped_column(Text)  # comma-separated
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    texts: Mapped[str | None] = mapped_column(Text)  # JSON {language: [title, body]}: each person's own
     link: Mapped[str] = mapped_column(String(300))
     deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     warn_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

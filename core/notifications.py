@@ -5,11 +5,16 @@ Services in the platform's way: plain functions that take ``now``, flush and nev
 out through ``core.tasks.mail_notification`` only after the commit (``core.oncommit``), so a worker never
 looks for a row that does not exist yet, and a rolled-back transaction mails nobody.
 
+Each person is told in their own language (``user.language``: the one they last signed in with or chose;
+the platform's default before that): callers pass ``lazy_gettext`` texts, rendered here once per language
+among the recipients. A deadline warning is rendered in every language when it is scheduled and stored so.
+
 Deadline warnings (DOMAIN.md, the online mall): one day before the deadline, or at three quarters of the
 time allowed when that is shorter than two days. The beat task ``core.tasks.send_due_warnings`` sends the
 due ones every minute; a warning is claimed with a guarded UPDATE (and, on PostgreSQL, picked with
 SKIP LOCKED), so two overlapping ticks never send one twice.
 """
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -55,13 +60,40 @@ def _title(title) -> str:
     return title if len(title) <= TITLE_LENGTH else title[:TITLE_LENGTH - 1] + "…"
 
 
-def notify(user_ids: Iterable[int], kind: str, title, body, link: str | None, now: datetime) -> list[Notification]:
-    """One in-app notification for each user; each is mailed by a task once the transaction commits.
+class Texts(dict):
+    """A title and body already rendered per language: {language: (title, body)}."""
 
-    ``title`` and ``body`` are stored as given (translate them before, e.g. with ``gettext``)."""
+
+def _default_language() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _rendered(title, body, language: str) -> tuple[str, str]:
+    """``title`` and ``body`` (``lazy_gettext`` texts, plain strings, or ``Texts``) in ``language``."""
+    if isinstance(title, Texts):
+        return title.get(language) or title.get(_default_language()) or next(iter(title.values()))
+    with force_locale(language):
+        return _title(title), str(body)
+
+
+def in_every_language(title, body) -> Texts:
+    return Texts({language: _rendered(title, body, language) for language in current_app.config["LANGUAGES"]})
+
+
+def notify(user_ids: Iterable[int], kind: str, title, body, link: str | None, now: datetime) -> list[Notification]:
+    """One in-app notification for each user, in the user's language; each is mailed by a task once the
+    transaction commits.
+
+    ``title`` and ``body``: ``lazy_gettext`` texts (or plain strings, the same for everyone, or ``Texts``)."""
     link = _checked_link(link)
-    made = [Notification(user_id=user_id, kind=kind, title=_title(title), body=str(body), link=link,
-                         created_at=now) for user_id in _user_ids(user_ids)]
+    ids = _user_ids(user_ids)
+    default = _default_language()
+    languages = {user_id: language if language in current_app.config["LANGUAGES"] else default
+                 for user_id, language in directory.languages(ids).items()}
+    texts = {language: _rendered(title, body, language) for language in set(languages.values()) or {default}}
+    made = [Notification(user_id=user_id, kind=kind, title=texts[languages.get(user_id, default)][0],
+                         body=texts[languages.get(user_id, default)][1], link=link, created_at=now)
+            for user_id in ids]
     db.session.add_all(made)
     db.session.flush()
     for notification in made:
@@ -85,7 +117,8 @@ def mail_one(notification_id: int, now: datetime) -> bool:
     after: a second run, even a concurrent one, finds it claimed and sends nothing, and a failed send
     leaves it unclaimed for the retry."""
     row = db.session.execute(
-        select(Notification.title, Notification.body, Notification.link, directory.users.c.email)
+        select(Notification.title, Notification.body, Notification.link, directory.users.c.email,
+               directory.users.c.language)
         .join(directory.users, directory.users.c.id == Notification.user_id)
         .where(Notification.id == notification_id, Notification.emailed_at.is_(None))).one_or_none()
     if row is None or not row.email:
@@ -95,8 +128,8 @@ def mail_one(notification_id: int, now: datetime) -> bool:
         .values(emailed_at=now).execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         return False
-    # Nobody's language is stored: mail goes out in the platform's default one.
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    language = row.language if row.language in current_app.config["LANGUAGES"] else _default_language()
+    with force_locale(language):
         parts = [row.body]
         if row.link:
             parts.append(_("Open: %(url)s", url=_absolute(row.link)))
@@ -177,8 +210,9 @@ def schedule_deadline_warning(key: str, user_ids: Iterable[int], title, body, li
         warning = DeadlineWarning(key=key)
         db.session.add(warning)
     warning.user_ids = ",".join(map(str, ids))
-    warning.title = _title(title)
-    warning.body = str(body)
+    texts = in_every_language(title, body)
+    warning.title, warning.body = texts[_default_language()]
+    warning.texts = json.dumps(texts, ensure_ascii=False)
     warning.link = link
     warning.deadline = deadline
     warning.warn_at = warn_at_for(deadline, start)
@@ -215,12 +249,14 @@ def send_due_warnings(now: datetime) -> int:
                DeadlineWarning.cancelled_at.is_(None))
         .values(sent_at=now)
         .returning(DeadlineWarning.id, DeadlineWarning.user_ids, DeadlineWarning.title,
-                   DeadlineWarning.body, DeadlineWarning.link)
+                   DeadlineWarning.body, DeadlineWarning.texts, DeadlineWarning.link)
         .execution_options(synchronize_session=False)).all()
     order = {warning_id: position for position, warning_id in enumerate(ids)}
     for warning in sorted(claimed, key=lambda row: order[row.id]):
         user_ids = [int(part) for part in warning.user_ids.split(",") if part.strip()]
-        notify(user_ids, DEADLINE_WARNING, warning.title, warning.body, warning.link, now)
+        title = Texts({language: tuple(pair) for language, pair in json.loads(warning.texts).items()}) \
+            if warning.texts else warning.title
+        notify(user_ids, DEADLINE_WARNING, title, warning.body, warning.link, now)
     return len(claimed)
 
 

@@ -33,6 +33,9 @@ def language():
     chosen = request.form.get("lang", "")
     if chosen in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", chosen, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+        if current_user.is_authenticated and current_user.language != chosen:
+            current_user.language = chosen  # what the platform writes to this person in from now on
+            db.session.commit()
     return response
 
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import chinese_calendar
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from core import clock, directory, journal, notifications
@@ -245,8 +245,8 @@ def warn_admins_of_uncovered_years(now: datetime) -> list[int]:
         if db.session.scalars(select(Notification.id).where(Notification.kind == kind)).first():
             continue
         notifications.notify(
-            directory.active_ids_with_role("admin"), kind, _("Enter the holidays of %(year)s", year=uncovered),
-            _("No holiday table covers %(year)s yet, so working days in %(year)s are counted Monday to Friday. "
+            directory.active_ids_with_role("admin"), kind, _l("Enter the holidays of %(year)s", year=uncovered),
+            _l("No holiday table covers %(year)s yet, so working days in %(year)s are counted Monday to Friday. "
               "Enter the State Council's holidays and adjusted workdays.", year=uncovered),
             f"/admin/calendar?year={uncovered}", now)
         told.append(uncovered)

@@ -5,7 +5,7 @@ back to the budget line. No compliant quote: the auction fails and the whole cei
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from accounts.models import User
@@ -73,10 +73,10 @@ def publish(actor, *, category, title, requirement, quantity, ceiling, budget_li
     if suppliers:
         closes = f"{clock.local(auction.closes_at):%Y-%m-%d %H:%M}"
         link = f"/mall/auctions/{auction.id}"
-        notifications.notify(suppliers, "mall_auction", _("Reverse auction: %(title)s; quotes until %(closes)s.",
+        notifications.notify(suppliers, "mall_auction", _l("Reverse auction: %(title)s; quotes until %(closes)s.",
                                                           title=title, closes=closes), requirement[:500], link, now)
         notifications.schedule_deadline_warning(f"mall-auction:{auction.id}:close", suppliers,
-                                                _("Reverse auction %(title)s closes at %(closes)s.", title=title,
+                                                _l("Reverse auction %(title)s closes at %(closes)s.", title=title,
                                                   closes=closes), "", link, auction.closes_at, now)
     return auction
 

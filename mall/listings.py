@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
 from accounts.models import Region
@@ -212,7 +212,7 @@ def create(actor, data: ListingData, now: datetime) -> Listing:
                     "reference": money.to_json(reference.price)}, actor=actor, now=now)
     centre = misconduct.centre_user_ids()
     if centre:
-        notifications.notify(centre, "mall_listing_review", _("A mall listing waits for review: %(name)s", name=listing.name),
+        notifications.notify(centre, "mall_listing_review", _l("A mall listing waits for review: %(name)s", name=listing.name),
                              "", f"/mall/listings/{listing.id}", now)
     return listing
 
@@ -286,10 +286,10 @@ def decide(actor, listing: Listing, action: str, reason: str, now: datetime) -> 
     journal.record(f"mall.listing.{action}", "mall_listing", listing.id, {"status": listing.status, "reason": reason},
                    actor=actor, now=now, organisation_id=listing.supplier_id)
     db.session.flush()
-    title = (_("Your listing %(name)s is approved.", name=listing.name) if action == "approve"
-             else _("Your listing %(name)s was refused.", name=listing.name))
+    title = (_l("Your listing %(name)s is approved.", name=listing.name) if action == "approve"
+             else _l("Your listing %(name)s was refused.", name=listing.name))
     notifications.notify(misconduct.supplier_user_ids(listing.supplier_id), "mall_listing_decision", title,
-                         _("Reason: %(reason)s", reason=reason) if reason else "", f"/mall/listings/{listing.id}", now)
+                         _l("Reason: %(reason)s", reason=reason) if reason else "", f"/mall/listings/{listing.id}", now)
     return listing
 
 
@@ -303,18 +303,18 @@ def withdraw(actor, listing: Listing, now: datetime) -> Listing:
 
 def freeze(listing: Listing, reference: MarketPrice, now: datetime) -> Listing:
     states.advance(states.LISTING, listing, "freeze", "listing")
-    why = _("The agreement price %(price)s is above the lowest current market reference %(reference)s (%(source)s, "
+    why = _l("The agreement price %(price)s is above the lowest current market reference %(reference)s (%(source)s, "
             "captured %(captured)s). Lower the price to put it back on sale.",
             price=money.format_exact(listing.price), reference=money.format_exact(reference.price),
             source=reference.source, captured=reference.captured_at.astimezone(SHANGHAI).strftime("%Y-%m-%d"))
-    listing.status_reason, listing.updated_at = why[:500], now
+    listing.status_reason, listing.updated_at = str(why)[:500], now
     journal.record("mall.listing.freeze", "mall_listing", listing.id,
                    {"status": listing.status, "price": money.to_json(listing.price),
                     "reference": money.to_json(reference.price), "reference_id": reference.id},
                    now=now, organisation_id=listing.supplier_id)
     db.session.flush()
     notifications.notify(misconduct.supplier_user_ids(listing.supplier_id), "mall_listing_frozen",
-                         _("Your listing %(name)s is frozen: its price is above the market reference.", name=listing.name),
+                         _l("Your listing %(name)s is frozen: its price is above the market reference.", name=listing.name),
                          why, f"/mall/listings/{listing.id}", now)
     misconduct.record(listing.supplier_id, "price_above_reference", f"listing:{listing.id}", listing.name, now)
     return listing

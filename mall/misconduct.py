@@ -70,8 +70,8 @@ def suspend(supplier_id: int, total: int, now: datetime) -> Suspension:
     journal.record("mall.supplier.suspended", "organisation", supplier_id, {"points": total}, now=now,
                    organisation_id=supplier_id)
     notifications.notify(supplier_user_ids(supplier_id), "mall_suspension",
-                         _("Your mall listings are suspended: %(points)s misconduct points.", points=total),
-                         _("The trading centre reviews the suspension; your misconduct record is on the mall page."),
+                         _l("Your mall listings are suspended: %(points)s misconduct points.", points=total),
+                         _l("The trading centre reviews the suspension; your misconduct record is on the mall page."),
                          "/mall/supplier/standing", now)
     return suspension
 
@@ -107,8 +107,8 @@ def lift(actor, supplier: Organisation, reason: str, now: datetime) -> Suspensio
                    actor=actor, now=now, organisation_id=supplier.id)
     db.session.flush()
     notifications.notify(supplier_user_ids(supplier.id), "mall_suspension",
-                         _("Your suspension from the mall is lifted."),
-                         _("Reason: %(reason)s", reason=reason.strip()), "/mall/supplier/standing", now)
+                         _l("Your suspension from the mall is lifted."),
+                         _l("Reason: %(reason)s", reason=reason.strip()), "/mall/supplier/standing", now)
     return suspension
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -260,11 +260,11 @@ def place(actor, lines: list[tuple[int, object]], *, budget_line_id, delivery_re
         link = f"/mall/orders/{order.id}"
         if supplier_users[order.supplier_id]:
             notifications.notify(supplier_users[order.supplier_id], "mall_order_placed",
-                                 _("New mall order %(number)s: confirm it by %(deadline)s.", number=order.number,
+                                 _l("New mall order %(number)s: confirm it by %(deadline)s.", number=order.number,
                                    deadline=f"{clock.local(order.confirm_by):%Y-%m-%d %H:%M}"), "", link, now)
             notifications.schedule_deadline_warning(
                 f"mall-order:{order.id}:confirm", supplier_users[order.supplier_id],
-                _("Mall order %(number)s must be confirmed by %(deadline)s or it is cancelled.", number=order.number,
+                _l("Mall order %(number)s must be confirmed by %(deadline)s or it is cancelled.", number=order.number,
                   deadline=f"{clock.local(order.confirm_by):%Y-%m-%d %H:%M}"), "", link, order.confirm_by, now,
                 fresh=True)
     # Last, take what is needed, so that the rows every buyer contends for stay locked only from here to the
@@ -306,7 +306,7 @@ def _move(actor, order: Order, action: str, now: datetime, payload: dict | None 
                    actor=actor, now=now, organisation_id=actor.organisation_id if actor else order.supplier_id)
 
 
-def _tell(order: Order, party: str, title: str, body: str, now: datetime) -> None:
+def _tell(order: Order, party: str, title, body, now: datetime) -> None:
     ids = _users(order.unit_id, Role.PROCURING) if party == "unit" else _users(order.supplier_id, Role.SUPPLIER)
     if ids:
         notifications.notify(ids, "mall_order", title, body, f"/mall/orders/{order.id}", now)
@@ -326,7 +326,7 @@ def confirm(actor, order: Order, now: datetime) -> Order:
     _move(actor, order, "confirm", now)
     order.confirmed_at = now
     notifications.cancel_deadline_warning(f"mall-order:{order.id}:confirm", now)
-    _tell(order, "unit", _("Mall order %(number)s is confirmed by the supplier.", number=order.number), "", now)
+    _tell(order, "unit", _l("Mall order %(number)s is confirmed by the supplier.", number=order.number), "", now)
     db.session.flush()
     return order
 
@@ -348,8 +348,8 @@ def decline(actor, order: Order, reason: str, now: datetime) -> Order:
     _undo(order)
     notifications.cancel_deadline_warning(f"mall-order:{order.id}:confirm", now)
     misconduct.record(order.supplier_id, "declined_order", f"order:{order.id}", order.number, now, actor=actor)
-    _tell(order, "unit", _("The supplier declined mall order %(number)s; its budget is released.", number=order.number),
-          _("Reason: %(reason)s", reason=reason), now)
+    _tell(order, "unit", _l("The supplier declined mall order %(number)s; its budget is released.", number=order.number),
+          _l("Reason: %(reason)s", reason=reason), now)
     db.session.flush()
     return order
 
@@ -363,8 +363,8 @@ def cancel(actor, order: Order, reason: str, now: datetime, system: bool = False
     order.cancelled_at, order.cancel_reason = now, reason
     _undo(order)
     notifications.cancel_deadline_warning(f"mall-order:{order.id}:confirm", now)
-    _tell(order, "supplier", _("Mall order %(number)s was cancelled.", number=order.number),
-          _("Reason: %(reason)s", reason=reason), now)
+    _tell(order, "supplier", _l("Mall order %(number)s was cancelled.", number=order.number),
+          _l("Reason: %(reason)s", reason=reason), now)
     db.session.flush()
     return order
 
@@ -379,10 +379,10 @@ def expire(order: Order, now: datetime) -> Order:
     order.cancel_reason = _("Not confirmed by the supplier within the time allowed.")
     _undo(order)
     misconduct.record(order.supplier_id, "late_confirmation", f"order:{order.id}", order.number, now)
-    _tell(order, "unit", _("Mall order %(number)s was cancelled: the supplier did not confirm it in time.",
+    _tell(order, "unit", _l("Mall order %(number)s was cancelled: the supplier did not confirm it in time.",
                            number=order.number),
-          _("%(amount)s is back on your budget line.", amount=money.format_exact(released)), now)
-    _tell(order, "supplier", _("Mall order %(number)s was cancelled: you did not confirm it in time.",
+          _l("%(amount)s is back on your budget line.", amount=money.format_exact(released)), now)
+    _tell(order, "supplier", _l("Mall order %(number)s was cancelled: you did not confirm it in time.",
                                number=order.number), "", now)
     db.session.flush()
     return order
@@ -411,7 +411,7 @@ def ship(actor, order: Order, note: str, now: datetime) -> Order:
     note = _reason(note, required=False)[:300]
     _move(actor, order, "ship", now, {"note": note})
     order.shipped_at, order.shipping_note = now, note
-    _tell(order, "unit", _("Mall order %(number)s has been shipped.", number=order.number), note, now)
+    _tell(order, "unit", _l("Mall order %(number)s has been shipped.", number=order.number), note, now)
     db.session.flush()
     return order
 
@@ -455,7 +455,7 @@ def accept(actor, order: Order, rejected: dict[int, str], now: datetime) -> Orde
         _uncount_direct(order, _by_category([l for l in order.lines if l.rejected]))
         misconduct.record(order.supplier_id, "rejected_delivery", f"order:{order.id}",
                           ", ".join(l.name for l in order.lines if l.rejected)[:500], now, actor=actor)
-        _tell(order, "supplier", _("Lines of mall order %(number)s were rejected at acceptance.", number=order.number),
+        _tell(order, "supplier", _l("Lines of mall order %(number)s were rejected at acceptance.", number=order.number),
               "; ".join(f"{l.name}: {l.reject_reason}" for l in order.lines if l.rejected), now)
     _recompute_savings(order)
     db.session.flush()
@@ -474,7 +474,7 @@ def return_all(actor, order: Order, reason: str, now: datetime) -> Order:
     _uncount_direct(order, _by_category(order.lines))
     _recompute_savings(order)
     misconduct.record(order.supplier_id, "rejected_delivery", f"order:{order.id}", reason, now, actor=actor)
-    _tell(order, "supplier", _("Mall order %(number)s was returned whole.", number=order.number), reason, now)
+    _tell(order, "supplier", _l("Mall order %(number)s was returned whole.", number=order.number), reason, now)
     db.session.flush()
     return order
 
@@ -489,10 +489,10 @@ def dispute(actor, order: Order, reason: str, now: datetime) -> Dispute:
     db.session.flush()
     centre = misconduct.centre_user_ids()
     if centre:
-        notifications.notify(centre, "mall_dispute", _("Dispute on mall order %(number)s", number=order.number),
+        notifications.notify(centre, "mall_dispute", _l("Dispute on mall order %(number)s", number=order.number),
                              reason, f"/mall/orders/{order.id}", now)
     _tell(order, "supplier" if order.party(actor) == "unit" else "unit",
-          _("Dispute on mall order %(number)s", number=order.number), reason, now)
+          _l("Dispute on mall order %(number)s", number=order.number), reason, now)
     return row
 
 
@@ -505,7 +505,7 @@ def resolve(actor, order: Order, resolution: str, now: datetime) -> Order:
     if row is not None:
         row.resolution, row.resolved_by_id, row.resolved_at = resolution, actor.id, now
     for party in ("unit", "supplier"):
-        _tell(order, party, _("The dispute on mall order %(number)s is resolved.", number=order.number), resolution, now)
+        _tell(order, party, _l("The dispute on mall order %(number)s is resolved.", number=order.number), resolution, now)
     db.session.flush()
     return order
 
@@ -521,7 +521,7 @@ def invoice(actor, order: Order, invoice_number: str, now: datetime) -> Order:
     journal.record("mall.order.invoiced", "mall_order", order.id, {"invoice_number": number,
                                                                    "amount": money.to_json(order.accepted_total)},
                    actor=actor, now=now)
-    _tell(order, "unit", _("Invoice %(invoice)s for mall order %(number)s.", invoice=number, number=order.number), "", now)
+    _tell(order, "unit", _l("Invoice %(invoice)s for mall order %(number)s.", invoice=number, number=order.number), "", now)
     db.session.flush()
     return order
 
@@ -539,7 +539,7 @@ def settle(actor, order: Order, payment_reference: str, now: datetime) -> Order:
     budget.consume(order.budget_line_id, order.reserved, order.accepted_total)
     order.reserved = Decimal("0")
     order.payment_reference, order.paid_amount, order.settled_at = reference, order.accepted_total, now
-    _tell(order, "supplier", _("Mall order %(number)s is settled: payment %(reference)s.", number=order.number,
+    _tell(order, "supplier", _l("Mall order %(number)s is settled: payment %(reference)s.", number=order.number,
                                reference=reference), "", now)
     db.session.flush()
     return order

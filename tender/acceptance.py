@@ -5,7 +5,7 @@ is missing or defective in one notice (一次性告知), never one item per roun
 """
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from accounts.models import User
@@ -106,20 +106,20 @@ def _tell_unit(project: Project, review: Review, now: datetime) -> None:
                        f"{_('missing') if f.problem == 'missing' else _('defective')}{' — ' + f.note if f.note else ''}"
                        for f in review.findings)
     if review.outcome == "accepted":
-        notifications.notify(users, "project_accepted", _("Project %(code)s accepted", code=project.code),
-                             _("The centre accepted the project %(name)s.", name=project.name), _link(project), now)
+        notifications.notify(users, "project_accepted", _l("Project %(code)s accepted", code=project.code),
+                             _l("The centre accepted the project %(name)s.", name=project.name), _link(project), now)
     elif review.outcome == "returned":
-        notifications.notify(users, "project_returned", _("Project %(code)s returned", code=project.code),
-                             _("The centre returned the project %(name)s. Everything to put right:\n%(items)s\n%(comment)s",
+        notifications.notify(users, "project_returned", _l("Project %(code)s returned", code=project.code),
+                             _l("The centre returned the project %(name)s. Everything to put right:\n%(items)s\n%(comment)s",
                                name=project.name, items=listed, comment=review.comment), _link(project), now)
     else:
         notifications.notify(users, "project_accepted_with_gaps",
-                             _("Project %(code)s accepted with gaps", code=project.code),
-                             _("The centre accepted the project %(name)s with gaps (容缺受理). Supply by %(due)s:\n%(items)s",
+                             _l("Project %(code)s accepted with gaps", code=project.code),
+                             _l("The centre accepted the project %(name)s with gaps (容缺受理). Supply by %(due)s:\n%(items)s",
                                name=project.name, due=review.gaps_due.isoformat(), items=listed), _link(project), now)
         notifications.schedule_deadline_warning(
-            f"project:{project.id}:gaps", users, _("Gaps of project %(code)s are due", code=project.code),
-            _("Supply the missing materials of %(name)s by %(due)s; the project cannot be published before.",
+            f"project:{project.id}:gaps", users, _l("Gaps of project %(code)s are due", code=project.code),
+            _l("Supply the missing materials of %(name)s by %(due)s; the project cannot be published before.",
               name=project.name, due=review.gaps_due.isoformat()),
             _link(project), gaps_deadline(review.gaps_due), now)
 
@@ -143,7 +143,7 @@ def clear_gap(actor: User, project: Project, finding: Finding, now: datetime) ->
         notifications.cancel_deadline_warning(f"project:{project.id}:gaps", now)
         users = _unit_users(project)
         if users:
-            notifications.notify(users, "project_accepted", _("Project %(code)s accepted", code=project.code),
-                                 _("Every gap of %(name)s is supplied: the project is accepted.", name=project.name),
+            notifications.notify(users, "project_accepted", _l("Project %(code)s accepted", code=project.code),
+                                 _l("Every gap of %(name)s is supplied: the project is accepted.", name=project.name),
                                  _link(project), now)
     return finding

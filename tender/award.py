@@ -13,7 +13,7 @@ tendered again.
 import hashlib
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from accounts.models import User
@@ -104,15 +104,15 @@ def _tell(section: Section, row: Award, now: datetime) -> None:
     link = f"/tender/sections/{section.id}/result"
     winners = member_ids(row.organisation_id, Role.BIDDER)
     if winners:
-        notifications.notify(winners, "award_notice", _("Award notice for %(code)s", code=section.code),
-                             _("Your bid for %(name)s won. Download the sealed award notice (中标通知书) from the "
+        notifications.notify(winners, "award_notice", _l("Award notice for %(code)s", code=section.code),
+                             _l("Your bid for %(name)s won. Download the sealed award notice (中标通知书) from the "
                                "result page; the contract is due within %(days)s days.", name=section.name,
                                days=CONTRACT_DAYS), link, now)
     others = {r.organisation_id for r in section.openings[-1].results} - {row.organisation_id}
     users = member_ids(sorted(others), Role.BIDDER)
     if users:
-        notifications.notify(users, "award_result", _("Result of %(code)s", code=section.code),
-                             _("%(name)s was awarded to another bidder. The result is announced on its page.",
+        notifications.notify(users, "award_result", _l("Result of %(code)s", code=section.code),
+                             _l("%(name)s was awarded to another bidder. The result is announced on its page.",
                                name=section.name), link, now)
 
 
@@ -198,8 +198,8 @@ def _breach(actor: User, section: Section, row: Award, kind: str, note: str, now
     guarantors = {g.guarantor_id for g in guarantees.for_bid(section, row.organisation)}
     users = member_ids(sorted(guarantors), Role.GUARANTOR)
     if users:
-        notifications.notify(users, "breach_recorded", _("Winner's breach on %(code)s", code=section.code),
-                             _("%(unit)s recorded a breach by %(winner)s (%(what)s): you may record your claim on "
+        notifications.notify(users, "breach_recorded", _l("Winner's breach on %(code)s", code=section.code),
+                             _l("%(unit)s recorded a breach by %(winner)s (%(what)s): you may record your claim on "
                                "its bid guarantee.", unit=section.project.procuring_unit.name,
                                winner=row.organisation.name, what=guarantees.CLAIM_TRIGGERS[kind]),
                              "/tender/guarantees/", now)

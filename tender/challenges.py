@@ -18,7 +18,7 @@ supervisor suspended the procedure while deciding a complaint).
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import Select, exists, select
 
 from accounts.organisations import member_ids
@@ -106,8 +106,8 @@ def _warn_unit(challenge: Challenge, now: datetime, allowed_from: datetime | Non
         return
     notifications.schedule_deadline_warning(
         f"challenge:{challenge.id}:answer", users,
-        _("Challenge on %(code)s: answer due tomorrow", code=challenge.section.code),
-        _("The answer to challenge no. %(id)s on %(name)s is due by %(due)s (end of day, Beijing time).",
+        _l("Challenge on %(code)s: answer due tomorrow", code=challenge.section.code),
+        _l("The answer to challenge no. %(id)s on %(name)s is due by %(due)s (end of day, Beijing time).",
           id=challenge.id, name=challenge.section.name, due=local_day(challenge.due_at)),
         link(challenge), challenge.due_at, now, allowed_from=allowed_from)
 
@@ -151,8 +151,8 @@ def file(actor, section: Section, subject, grounds, now: datetime) -> Challenge:
                    actor=actor, now=now)
     users = _unit_users(challenge)
     if users:
-        notifications.notify(users, "challenge_filed", _("A challenge on %(code)s", code=section.code),
-                             _("A bidder challenged %(subject)s of %(name)s. Answer by %(due)s.",
+        notifications.notify(users, "challenge_filed", _l("A challenge on %(code)s", code=section.code),
+                             _l("A bidder challenged %(subject)s of %(name)s. Answer by %(due)s.",
                                subject=str(CHALLENGE_SUBJECTS[subject]).lower(), name=section.name, due=local_day(due)),
                              link(challenge), now)
     _warn_unit(challenge, now)
@@ -206,8 +206,8 @@ def answer(actor, challenge: Challenge, text, now: datetime) -> Challenge:
     users = _challenger_users(challenge)
     if users:
         notifications.notify(users, "challenge_answered",
-                             _("Your challenge on %(code)s is answered", code=challenge.section.code),
-                             _("The procuring unit answered your challenge no. %(id)s on %(name)s. Read the answer "
+                             _l("Your challenge on %(code)s is answered", code=challenge.section.code),
+                             _l("The procuring unit answered your challenge no. %(id)s on %(name)s. Read the answer "
                                "and say whether it satisfies you; if not, you may complain to the supervisor "
                                "within 15 working days.", id=challenge.id, name=challenge.section.name),
                              link(challenge), now)
@@ -259,8 +259,8 @@ def _tell_challenger_of_new_due(challenge: Challenge, now: datetime) -> None:
     users = _challenger_users(challenge)
     if users:
         notifications.notify(users, "challenge_extended",
-                             _("The answer to your challenge on %(code)s is extended", code=challenge.section.code),
-                             _("The answer to your challenge no. %(id)s is now due by %(due)s.", id=challenge.id,
+                             _l("The answer to your challenge on %(code)s is extended", code=challenge.section.code),
+                             _l("The answer to your challenge no. %(id)s is now due by %(due)s.", id=challenge.id,
                                due=local_day(challenge.due_at)), link(challenge), now)
 
 
@@ -273,8 +273,8 @@ def request_extension(actor, challenge: Challenge, days, reason, now: datetime) 
     supervisors = active_ids_with_role(Role.SUPERVISOR)
     if supervisors:
         notifications.notify(supervisors, "challenge_extension_requested",
-                             _("Second extension asked on %(code)s", code=challenge.section.code),
-                             _("The procuring unit asks %(days)s more working days to answer challenge no. %(id)s "
+                             _l("Second extension asked on %(code)s", code=challenge.section.code),
+                             _l("The procuring unit asks %(days)s more working days to answer challenge no. %(id)s "
                                "(due by %(due)s).", days=row.days, id=challenge.id, due=local_day(challenge.due_at)),
                              link(challenge), now)
     return challenge
@@ -301,9 +301,9 @@ def decide_extension(actor, challenge: Challenge, approve, reason, now: datetime
     users = _unit_users(challenge)
     if users:
         notifications.notify(users, "challenge_extension_decided",
-                             _("Second extension on %(code)s: %(verdict)s", code=challenge.section.code,
-                               verdict=_("approved") if approve else _("refused")),
-                             _("The answer to challenge no. %(id)s is due by %(due)s.", id=challenge.id,
+                             _l("Second extension on %(code)s: %(verdict)s", code=challenge.section.code,
+                               verdict=_l("approved") if approve else _l("refused")),
+                             _l("The answer to challenge no. %(id)s is due by %(due)s.", id=challenge.id,
                                due=local_day(challenge.due_at)), link(challenge), now)
     if approve:
         _warn_unit(challenge, now, allowed_from=now)
@@ -372,15 +372,15 @@ def note_overdue(now: datetime) -> list[int]:
         users = _challenger_users(challenge)
         if users:
             notifications.notify(users, "challenge_overdue",
-                                 _("Your challenge on %(code)s is unanswered", code=challenge.section.code),
-                                 _("The answer to challenge no. %(id)s was due by %(due)s. You may complain to the "
+                                 _l("Your challenge on %(code)s is unanswered", code=challenge.section.code),
+                                 _l("The answer to challenge no. %(id)s was due by %(due)s. You may complain to the "
                                    "supervisor within 15 working days.", id=challenge.id,
                                    due=local_day(challenge.due_at)), link(challenge), now)
         users = _unit_users(challenge)
         if users:
             notifications.notify(users, "challenge_overdue",
-                                 _("Challenge on %(code)s is overdue", code=challenge.section.code),
-                                 _("The answer to challenge no. %(id)s was due by %(due)s; it counts as late.",
+                                 _l("Challenge on %(code)s is overdue", code=challenge.section.code),
+                                 _l("The answer to challenge no. %(id)s was due by %(due)s; it counts as late.",
                                    id=challenge.id, due=local_day(challenge.due_at)), link(challenge), now)
     db.session.flush()
     return [c.id for c in rows]

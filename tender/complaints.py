@@ -9,7 +9,7 @@ them) with the challengers' satisfaction, and complaints about its sections deci
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -86,15 +86,15 @@ def file(actor, challenge: Challenge, grounds, now: datetime) -> Complaint:
     journal.record("tender.complaint.filed", "complaint", complaint.id,
                    {"challenge": challenge.id, "section": challenge.section_id, "basis": basis, "due_at": due},
                    actor=actor, now=now)
-    _notify_parties(complaint, "complaint_filed", _("A complaint on %(code)s", code=complaint.section.code),
-                    _("A bidder complained of challenge no. %(id)s to the supervisor; the decision is due by %(due)s.",
+    _notify_parties(complaint, "complaint_filed", _l("A complaint on %(code)s", code=complaint.section.code),
+                    _l("A bidder complained of challenge no. %(id)s to the supervisor; the decision is due by %(due)s.",
                       id=challenge.id, due=local_day(due)), now, supervisors=True, complainant=False)
     supervisors = active_ids_with_role(Role.SUPERVISOR)
     if supervisors:
         notifications.schedule_deadline_warning(
             f"complaint:{complaint.id}:decision", supervisors,
-            _("Complaint on %(code)s: decision due tomorrow", code=complaint.section.code),
-            _("The decision on complaint no. %(id)s is due by %(due)s (end of day, Beijing time).",
+            _l("Complaint on %(code)s: decision due tomorrow", code=complaint.section.code),
+            _l("The decision on complaint no. %(id)s is due by %(due)s (end of day, Beijing time).",
               id=complaint.id, due=local_day(due)), link(complaint), due, now)
     return complaint
 
@@ -128,8 +128,8 @@ def suspend(actor, complaint: Complaint, reason, now: datetime) -> Complaint:
     reason = _reason(reason, _("Say why the procedure is suspended."))
     complaint.procedure_suspended_at, complaint.procedure_resumed_at = now, None
     _move(actor, complaint, "suspend", now, {"reason": reason})
-    _notify_parties(complaint, "procedure_suspended", _("Procedure of %(code)s suspended", code=complaint.section.code),
-                    _("The supervisor suspended the procedure of %(name)s while deciding complaint no. %(id)s: %(reason)s",
+    _notify_parties(complaint, "procedure_suspended", _l("Procedure of %(code)s suspended", code=complaint.section.code),
+                    _l("The supervisor suspended the procedure of %(name)s while deciding complaint no. %(id)s: %(reason)s",
                       name=complaint.section.name, id=complaint.id, reason=reason), now)
     return complaint
 
@@ -140,8 +140,8 @@ def resume(actor, complaint: Complaint, reason, now: datetime) -> Complaint:
     reason = _reason(reason, _("Say why the procedure resumes."))
     complaint.procedure_resumed_at = now
     _move(actor, complaint, "resume", now, {"reason": reason})
-    _notify_parties(complaint, "procedure_resumed", _("Procedure of %(code)s resumed", code=complaint.section.code),
-                    _("The supervisor lifted the suspension of %(name)s: %(reason)s", name=complaint.section.name,
+    _notify_parties(complaint, "procedure_resumed", _l("Procedure of %(code)s resumed", code=complaint.section.code),
+                    _l("The supervisor lifted the suspension of %(name)s: %(reason)s", name=complaint.section.name,
                       reason=reason), now)
     return complaint
 
@@ -163,8 +163,8 @@ def decide(actor, complaint: Complaint, outcome, reason, now: datetime) -> Compl
     _require(complaint, OUTCOMES[outcome])
     reason = _reason(reason, _("Give the reasons of the decision (at most %(n)s characters).", n=MAX_TEXT))
     _close(actor, complaint, OUTCOMES[outcome], outcome, reason, now)
-    _notify_parties(complaint, "complaint_decided", _("Complaint on %(code)s decided", code=complaint.section.code),
-                    _("Complaint no. %(id)s on %(name)s is %(outcome)s.", id=complaint.id, name=complaint.section.name,
+    _notify_parties(complaint, "complaint_decided", _l("Complaint on %(code)s decided", code=complaint.section.code),
+                    _l("Complaint no. %(id)s on %(name)s is %(outcome)s.", id=complaint.id, name=complaint.section.name,
                       outcome=states.COMPLAINT_LABELS[outcome]), now)
     return complaint
 
@@ -175,8 +175,8 @@ def withdraw(actor, complaint: Complaint, reason, now: datetime) -> Complaint:
     _require(complaint, "withdraw")
     reason = _reason(reason, _("Say why you withdraw the complaint."))
     _close(actor, complaint, "withdraw", "withdrawn", reason, now)
-    _notify_parties(complaint, "complaint_withdrawn", _("Complaint on %(code)s withdrawn", code=complaint.section.code),
-                    _("Complaint no. %(id)s was withdrawn by the complainant.", id=complaint.id), now,
+    _notify_parties(complaint, "complaint_withdrawn", _l("Complaint on %(code)s withdrawn", code=complaint.section.code),
+                    _l("Complaint no. %(id)s was withdrawn by the complainant.", id=complaint.id), now,
                     supervisors=True, complainant=False)
     return complaint
 
@@ -222,8 +222,8 @@ def note_overdue(now: datetime) -> list[int]:
                        {"section": complaint.section_id, "due_at": complaint.due_at}, now=now)
         if supervisors:
             notifications.notify(supervisors, "complaint_overdue",
-                                 _("Complaint on %(code)s is overdue", code=complaint.section.code),
-                                 _("The decision on complaint no. %(id)s was due by %(due)s.", id=complaint.id,
+                                 _l("Complaint on %(code)s is overdue", code=complaint.section.code),
+                                 _l("The decision on complaint no. %(id)s was due by %(due)s.", id=complaint.id,
                                    due=local_day(complaint.due_at)), link(complaint), now)
     db.session.flush()
     return [c.id for c in rows]

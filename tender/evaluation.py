@@ -15,7 +15,7 @@ import json
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from accounts.models import User
@@ -299,8 +299,8 @@ def publicise(actor: User, section: Section, now: datetime) -> Section:
     bidders = {r.organisation_id for r in section.openings[-1].results}
     users = member_ids(list(bidders), Role.BIDDER)
     if users:
-        notifications.notify(users, "candidates_publicised", _("Candidates of %(code)s published", code=section.code),
-                             _("The evaluation of %(name)s is over: its candidates are published until %(at)s "
+        notifications.notify(users, "candidates_publicised", _l("Candidates of %(code)s published", code=section.code),
+                             _l("The evaluation of %(name)s is over: its candidates are published until %(at)s "
                                "Beijing time.", name=section.name,
                                at=clock.local(section.publicity_ends_at).strftime("%Y-%m-%d %H:%M")),
                              f"/tender/sections/{section.id}/candidates", now)

@@ -216,8 +216,8 @@ def issue(actor: User, signed: bytes, now: datetime, *, anchors: TrustAnchors | 
                    {"number": guarantee.number, "sha256": guarantee.sha256, "section": section.id,
                     "section_code": section.code, "applicant": guarantee.applicant_code,
                     "amount": money.to_json(guarantee.amount)}, actor=actor, now=now)
-    _tell_bidder(guarantee, "guarantee_issued", _("Bid guarantee for %(code)s", code=section.code),
-                 _("%(guarantor)s issued bid guarantee %(number)s for your bid on %(name)s.",
+    _tell_bidder(guarantee, "guarantee_issued", _l("Bid guarantee for %(code)s", code=section.code),
+                 _l("%(guarantor)s issued bid guarantee %(number)s for your bid on %(name)s.",
                    guarantor=actor.organisation.name, number=guarantee.number, name=section.name), now)
     return guarantee
 
@@ -290,9 +290,9 @@ def warn_of_moved_deadline(section: Section, now: datetime) -> list[Guarantee]:
         people += member_ids([guarantee.guarantor_id], Role.GUARANTOR)
         if people:
             notifications.notify(
-                people, "guarantee_validity_short", _("Bid guarantee %(number)s no longer covers %(code)s",
+                people, "guarantee_validity_short", _l("Bid guarantee %(number)s no longer covers %(code)s",
                                                       number=guarantee.number, code=section.code),
-                _("The bid deadline of %(name)s moved: a guarantee must now stay valid until %(until)s Beijing time, "
+                _l("The bid deadline of %(name)s moved: a guarantee must now stay valid until %(until)s Beijing time, "
                   "and %(number)s ends earlier. It would be refused at the opening (validity_short): issue a new one.",
                   name=section.name, until=clock.local(must_cover_until).strftime("%Y-%m-%d %H:%M"),
                   number=guarantee.number), f"/tender/guarantees/{guarantee.id}", now)
@@ -345,8 +345,8 @@ def revoke(actor: User, guarantee: Guarantee, reason, now: datetime) -> Guarante
     journal.record("tender.guarantee.revoked", "guarantee", guarantee.id,
                    {"from": before, "to": guarantee.status, "number": guarantee.number, "reason": reason},
                    actor=actor, now=now)
-    _tell_bidder(guarantee, "guarantee_revoked", _("Bid guarantee %(number)s revoked", number=guarantee.number),
-                 _("The guarantor revoked bid guarantee %(number)s for %(code)s: %(reason)s",
+    _tell_bidder(guarantee, "guarantee_revoked", _l("Bid guarantee %(number)s revoked", number=guarantee.number),
+                 _l("The guarantor revoked bid guarantee %(number)s for %(code)s: %(reason)s",
                    number=guarantee.number, code=guarantee.section.code, reason=reason), now)
     return guarantee
 
@@ -400,8 +400,8 @@ def claim(actor: User, guarantee: Guarantee, *, trigger, amount, note, now: date
     journal.record("tender.guarantee.claimed", "guarantee", guarantee.id,
                    {"from": before, "to": guarantee.status, "claim": row.id, "trigger": trigger,
                     "amount": money.to_json(amount)}, actor=actor, now=now)
-    _tell_bidder(guarantee, "guarantee_claimed", _("Claim on bid guarantee %(number)s", number=guarantee.number),
-                 _("The guarantor recorded a claim of %(amount)s on bid guarantee %(number)s for %(code)s.",
+    _tell_bidder(guarantee, "guarantee_claimed", _l("Claim on bid guarantee %(number)s", number=guarantee.number),
+                 _l("The guarantor recorded a claim of %(amount)s on bid guarantee %(number)s for %(code)s.",
                    amount=money.format_exact(amount), number=guarantee.number, code=section.code), now)
     return row
 

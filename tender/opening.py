@@ -90,8 +90,8 @@ def start(actor: User, section: Section, now: datetime) -> Opening:
                       "release_ends_at": canonical.utc_iso(opening.release_ends_at)})
     holders = [share.user_id for share in section.key.shares]
     notifications.notify(holders, "tender.opening.started",
-                         _("Opening of %(code)s: release your key share", code=section.code),
-                         _("Release your share with your PIN before %(time)s Beijing time.",
+                         _l("Opening of %(code)s: release your key share", code=section.code),
+                         _l("Release your share with your PIN before %(time)s Beijing time.",
                            time=_local(opening.release_ends_at)),
                          f"/tender/sections/{section.id}/opening", now)
     return opening
@@ -306,8 +306,8 @@ def _finish_decrypting(opening: Opening, now: datetime) -> None:
     journal.record("tender.opening.decrypted", "section", opening.section_id,
                    {"opening": opening.id, "bids": opening.bids_decided, "valid": valid}, now=now)
     notifications.notify([opening.host_id], "tender.opening.decrypted",
-                         _("Opening of %(code)s: every bid decided", code=opening.section.code),
-                         _("%(valid)s of %(total)s bids are valid.", valid=valid, total=opening.bids_decided),
+                         _l("Opening of %(code)s: every bid decided", code=opening.section.code),
+                         _l("%(valid)s of %(total)s bids are valid.", valid=valid, total=opening.bids_decided),
                          f"/tender/sections/{opening.section_id}/opening", now)
 
 
@@ -400,8 +400,8 @@ def seal_record(actor: User, opening: Opening, now: datetime) -> Opening:
     if opening.decision == "fail":
         publication.fail(actor, section, opening.decision_ground, now)
     bidders = db.session.scalars(select(Registration.user_id).where(Registration.section_id == section.id)).all()
-    notifications.notify(bidders, "tender.opening.sealed", _("Opening record of %(code)s", code=section.code),
-                         _("Confirm it or object before %(time)s Beijing time.",
+    notifications.notify(bidders, "tender.opening.sealed", _l("Opening record of %(code)s", code=section.code),
+                         _l("Confirm it or object before %(time)s Beijing time.",
                            time=_local(opening.objections_end_at)),
                          f"/tender/sections/{section.id}/opening", now)
     from core.tasks import journal_checkpoint  # DOMAIN: a signed checkpoint at the end of every opening
@@ -436,7 +436,7 @@ def respond(actor: User, opening: Opening, kind: str, text: str, now: datetime) 
                                         "text": row.text}, actor=actor, now=now)
     if kind == "object":
         notifications.notify([opening.host_id], "tender.opening.objection",
-                             _("Objection to the opening record of %(code)s", code=opening.section.code),
+                             _l("Objection to the opening record of %(code)s", code=opening.section.code),
                              row.text, f"/tender/sections/{opening.section_id}/opening", now)
     return row
 
@@ -454,7 +454,7 @@ def answer(actor: User, response: RecordResponse, text: str, now: datetime) -> R
                    {"opening": response.opening_id, "bidder": response.organisation.credit_code,
                     "answer": response.answer}, actor=actor, now=now)
     notifications.notify([response.user_id], "tender.opening.answer",
-                         _("The host answered your objection (%(code)s)", code=response.opening.section.code),
+                         _l("The host answered your objection (%(code)s)", code=response.opening.section.code),
                          response.answer, f"/tender/sections/{response.opening.section_id}/opening", now)
     return response
 

@@ -2,7 +2,7 @@
 answers to all registered bidders, and addenda that move the deadline."""
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -92,8 +92,8 @@ def ask(actor: User, section: Section, question, now: datetime) -> Clarification
                    actor=actor, now=now)
     users = member_ids(section.project.procuring_unit_id, Role.PROCURING)
     if users:
-        notifications.notify(users, "clarification_asked", _("A question on %(code)s", code=section.code),
-                             _("A bidder asked a question on %(name)s; answer it for all bidders.", name=section.name),
+        notifications.notify(users, "clarification_asked", _l("A question on %(code)s", code=section.code),
+                             _l("A bidder asked a question on %(name)s; answer it for all bidders.", name=section.name),
                              f"/tender/sections/{section.id}/clarifications", now)
     return clarification
 
@@ -112,8 +112,8 @@ def answer(actor: User, clarification: Clarification, text, now: datetime) -> Cl
                    actor=actor, now=now)
     users = _bidder_users(section)
     if users:
-        notifications.notify(users, "clarification_answered", _("Clarification on %(code)s", code=section.code),
-                             _("A question on %(name)s has been answered for all bidders.", name=section.name),
+        notifications.notify(users, "clarification_answered", _l("Clarification on %(code)s", code=section.code),
+                             _l("A question on %(name)s has been answered for all bidders.", name=section.name),
                              f"/tender/sections/{section.id}/clarifications", now)
     return clarification
 
@@ -156,8 +156,8 @@ def addendum(actor: User, section: Section, *, title, body, documents: list[tupl
     if users:
         moved = _(" The bid deadline moves to %(when)s Beijing time.",
                   when=clock.local(section.deadline).strftime("%Y-%m-%d %H:%M")) if notice.deadline_after else ""
-        notifications.notify(users, "addendum", _("Addendum to %(code)s", code=section.code),
-                             _("An addendum to %(name)s was published.", name=section.name) + moved,
+        notifications.notify(users, "addendum", _l("Addendum to %(code)s", code=section.code),
+                             _l("An addendum to %(name)s was published.", name=section.name) + moved,
                              f"/tender/notices/{section.id}", now)
     return notice
 

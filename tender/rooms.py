@@ -6,7 +6,7 @@ row lock works on every backend and needs no extension, unlike an exclusion cons
 """
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from accounts.models import User
@@ -87,8 +87,8 @@ def follow_deadline(actor: User, section: Section, before: datetime, after: date
             continue
         stuck.append(booking)
         notifications.notify([booking.booked_by_id], "booking_stuck",
-                             _("Book a room again for %(code)s", code=section.code),
-                             _("The opening of %(code)s moved to %(when)s Beijing time, but %(room)s is booked then: "
+                             _l("Book a room again for %(code)s", code=section.code),
+                             _l("The opening of %(code)s moved to %(when)s Beijing time, but %(room)s is booked then: "
                                "your booking (%(purpose)s) stays at its old time. Book another room or time.",
                                code=section.code, when=clock.local(after).strftime("%Y-%m-%d %H:%M"),
                                room=room.name, purpose=booking.purpose), "/tender/rooms", now)

@@ -173,6 +173,8 @@ def demo(app):
     from core import clock
     from core.extensions import db
     users = {u.username: u for u in demo_data.load(clock.now())}
+    for user in users.values():
+        user.language = "en"  # tests read English (see FreshContextClient); the platform writes to each in theirs
     db.session.commit()
     # Load them now and end that read, so that no transaction of the test holds SQLite's write lock.
     _loaded = [(user.id, user.organisation_id) for user in users.values()]
