@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import Float, String, cast, func, literal, select
+from sqlalchemy import Float, String, cast, func, literal, select, true
 from sqlalchemy.orm import selectinload
 
 from accounts.models import Organisation
@@ -404,10 +404,13 @@ def _month(moment: datetime) -> str:
 
 def upsert(kind: str, subject_key: str, evidence: dict, now: datetime, *, occurred_at: datetime, unit_code: str,
            unit_name: str, section_id: int | None = None) -> RedFlag:
-    """Raise the flag, or update the evidence of the open flag of the same kind and subject."""
+    """Raise the flag, or update the evidence of the open flag of the same kind and subject, or raise again a
+    flag withdrawn earlier. A flag a supervisor decided keeps its decision."""
     body = json.dumps(evidence, default=_jsonable, ensure_ascii=False, sort_keys=True)
     flag = db.session.scalars(select(RedFlag).where(RedFlag.kind == kind, RedFlag.subject_key == subject_key)).first()
     if flag is not None:
+        if flag.status == "withdrawn":
+            _move(flag, "raise", now)
         if flag.status == "open" and flag.evidence != body:
             flag.evidence, flag.computed_at = body, now
         return flag
@@ -419,6 +422,26 @@ def upsert(kind: str, subject_key: str, evidence: dict, now: datetime, *, occurr
     journal.record("supervision.red_flag.raised", "red_flag", flag.id, {"kind": kind, "subject": subject_key},
                    now=now)
     return flag
+
+
+def _move(flag: RedFlag, action: str, now: datetime) -> None:
+    """The recomputation's own moves (withdraw, raise), journaled without an actor."""
+    states.advance(flag, action)
+    flag.computed_at = now
+    db.session.flush()
+    journal.record(f"supervision.red_flag.{action}", "red_flag", flag.id, {"kind": flag.kind, "subject": flag.subject_key},
+                   now=now)
+
+
+def withdraw_unfound(kinds, scope, found: list[RedFlag], now: datetime) -> None:
+    """Open flags of ``kinds`` within ``scope`` (a condition on RedFlag) that the computation just made did
+    not find again are withdrawn: the facts changed (a complaint's decision, a new opening), and supervisors
+    should not be left reviewing what no longer stands."""
+    kept = {flag.id for flag in found}
+    for flag in db.session.scalars(select(RedFlag).where(RedFlag.kind.in_(list(kinds)), RedFlag.status == "open",
+                                                         scope).order_by(RedFlag.id)):
+        if flag.id not in kept:
+            _move(flag, "withdraw", now)
 
 
 def latest_sealed(section: Section) -> Opening | None:
@@ -453,6 +476,8 @@ def compute_section(section: Section, now: datetime, fences: Fences | None = Non
                 evidence["section"] = {"id": section.id, "code": section.code, "name": section.name}
                 flags.append(upsert(kind, f"section:{section.id}", evidence, now, occurred_at=occurred_at,
                                     section_id=section.id, **unit))
+    withdraw_unfound([*OPENING_INDICATORS, *AWARD_INDICATORS], RedFlag.subject_key == f"section:{section.id}", flags,
+                     now)
     mark_checked(f"section:{section.id}", now)
     return flags
 
@@ -527,6 +552,7 @@ def concentration(now: datetime, units: set[str] | None = None) -> list[RedFlag]
         first = datetime.combine(sections[0].award_date, time(12), tzinfo=clock.SHANGHAI)
         flags.append(upsert("concentration", f"unit:{unit_code}:{award_year}", evidence, now, occurred_at=first,
                             unit_code=unit_code, unit_name=unit.name if unit else ""))
+    withdraw_unfound(["concentration"], true() if units is None else RedFlag.unit_code.in_(units), flags, now)
     return flags
 
 
@@ -570,6 +596,8 @@ def splitting(now: datetime, unit_ids: set[int] | None = None) -> list[RedFlag]:
                                     evidence, now, occurred_at=first, unit_code=unit.credit_code,
                                     unit_name=unit.name))
             start += len(cluster)
+    withdraw_unfound(["splitting"], true() if unit_ids is None else RedFlag.unit_code.in_(
+        select(Organisation.credit_code).where(Organisation.id.in_(unit_ids))), flags, now)
     return flags
 
 
@@ -638,6 +666,8 @@ def decide(actor, flag: RedFlag, action: str, reason: str, now: datetime) -> Red
     """A supervisor confirms or dismisses an open flag, saying why."""
     if actor.role != Role.SUPERVISOR:
         raise DomainError("not_supervisor", _("Only supervisors confirm or dismiss red flags."), 403)
+    if action not in states.SUPERVISOR_ACTIONS:
+        raise DomainError("action_unknown", _("Confirm or dismiss the flag."), 400)
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason or len(reason) > 2000:
         raise DomainError("reason_required", _("Say why (at most 2000 characters)."), 422)

@@ -6,17 +6,23 @@ from core import lifecycle
 RED_FLAG = {
     ("open", "confirm"): "confirmed",
     ("open", "dismiss"): "dismissed",
+    ("open", "withdraw"): "withdrawn",  # the recomputation no longer finds it (e.g. results changed)
+    ("withdrawn", "raise"): "open",  # ... and finds it again
 }
+SUPERVISOR_ACTIONS = ("confirm", "dismiss")  # withdraw and raise are the recomputation's
 
 STATE_LABELS = {
     "open": _p("red flag", "open"),
     "confirmed": _p("red flag", "confirmed"),
     "dismissed": _p("red flag", "dismissed"),
+    "withdrawn": _p("red flag", "withdrawn"),
 }
 
 ACTION_LABELS = {
     "confirm": _p("red flag", "confirm"),
     "dismiss": _p("red flag", "dismiss"),
+    "withdraw": _p("red flag", "withdraw"),
+    "raise": _p("red flag", "raise again"),
 }
 
 

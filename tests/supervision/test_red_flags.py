@@ -418,8 +418,8 @@ def red_flags_counts(viewer):
 # The lifecycle: every (state, action) pair, driven through the service and found in the journal.
 
 @pytest.mark.parametrize("state", sorted(states.STATE_LABELS))
-@pytest.mark.parametrize("action", sorted(states.ACTION_LABELS))
-def test_every_state_and_action_of_a_red_flag(demo, state, action):
+@pytest.mark.parametrize("action", states.SUPERVISOR_ACTIONS)
+def test_every_state_and_supervisors_action_of_a_red_flag(demo, state, action):
     flag = flags_of(Opened(demo, ("1000000.00",), bidders=("bidder1",)), "single_bid")
     flag.status = state
     db.session.commit()
@@ -433,6 +433,62 @@ def test_every_state_and_action_of_a_red_flag(demo, state, action):
         with pytest.raises(DomainError) as refused:
             red_flags.decide(demo["supervisor"], flag, action, "理由", clock.now())
         assert refused.value.code == "red_flag_transition_refused"
+
+
+@pytest.mark.parametrize("action", sorted(set(states.ACTION_LABELS) - set(states.SUPERVISOR_ACTIONS)))
+def test_withdrawing_and_raising_again_are_the_recomputations_not_a_supervisors(demo, action):
+    flag = flags_of(Opened(demo, ("1000000.00",), bidders=("bidder1",)), "single_bid")
+    with pytest.raises(DomainError) as refused:
+        red_flags.decide(demo["supervisor"], flag, action, "理由", clock.now())
+    assert refused.value.code == "action_unknown" and flag.status == "open"
+
+
+def _journaled(action: str) -> list[dict]:
+    return [json.loads(e.body) for e in db.session.scalars(
+        select(JournalEntry).where(JournalEntry.action == f"supervision.red_flag.{action}"))]
+
+
+@pytest.mark.parametrize("state", sorted(states.STATE_LABELS))
+def test_a_flag_whose_facts_change_is_withdrawn_and_raised_again_by_the_recomputation(demo, login, state):
+    """Every state meets both recomputation moves: the indicator stops firing (withdraw), then fires again
+    (raise); only the pairs of the table move, a supervisor's decision stands."""
+    opened = Opened(demo, ("1000000.00",), bidders=("bidder1",))
+    flag = flags_of(opened, "single_bid")
+    flag.status = state
+    db.session.commit()
+    only = opened.results["bidder1"]
+
+    only.valid = False  # e.g. a complaint's decision: the single bid no longer stands, nothing is left to flag
+    red_flags.compute_section(opened.section, clock.now())
+    db.session.commit()
+    withdrawn = states.RED_FLAG.get((state, "withdraw"), state)
+    assert flag.status == withdrawn
+    assert len(_journaled("withdraw")) == (1 if withdrawn != state else 0)
+    if withdrawn == "withdrawn":
+        page = login("supervisor").get(f"/supervision/red-flags/{flag.id}")
+        assert "withdrawn" in page.text and 'name="reason"' not in page.text  # nothing left to decide
+
+    only.valid = True  # the facts come back
+    red_flags.compute_section(opened.section, clock.now())
+    db.session.commit()
+    assert flag.status == states.RED_FLAG.get((withdrawn, "raise"), withdrawn)
+    assert len(_journaled("raise")) == (1 if withdrawn == "withdrawn" else 0)
+    assert len(flags("single_bid", opened.section)) == 1  # one flag per kind and subject, never a second
+
+
+def test_a_unit_no_longer_concentrated_has_its_flag_withdrawn(demo):
+    code = demo["procuring"].organisation.credit_code
+    flag = RedFlag(kind="concentration", subject_key=f"unit:{code}:2025", unit_code=code, unit_name="单位",
+                   occurred_at=clock.now(), period="2025-06", evidence="{}", computed_at=clock.now(), status="open",
+                   reason="")
+    other = RedFlag(kind="concentration", subject_key="unit:OTHER:2025", unit_code="OTHER", unit_name="别的单位",
+                    occurred_at=clock.now(), period="2025-06", evidence="{}", computed_at=clock.now(),
+                    status="open", reason="")
+    db.session.add_all([flag, other])
+    db.session.commit()
+    assert red_flags.concentration(clock.now(), {code}) == []  # no awards at all: nothing concentrated
+    db.session.commit()
+    assert (flag.status, other.status) == ("withdrawn", "open")  # a unit outside the computation is untouched
 
 
 def test_only_a_supervisor_decides(demo):
@@ -483,3 +539,16 @@ def test_a_recomputation_the_broker_cannot_take_is_reported_not_a_500(login, dem
     run = db.session.scalars(select(RedFlagRun)).one()
     assert run.status == "error" and run.finished_at is not None
     assert supervisor.get(f"/supervision/red-flags/runs/{run.id}.json").get_json()["status"] == "error"
+
+
+def test_a_unit_no_longer_splitting_orders_has_its_flag_withdrawn(demo):
+    unit = demo["procuring"].organisation
+    flag = RedFlag(kind="splitting", subject_key=f"unit:{unit.credit_code}:office_supplies:MO1", unit_code=unit.credit_code,
+                   unit_name=unit.name, occurred_at=clock.now(), period="2026-11", evidence="{}",
+                   computed_at=clock.now(), status="open", reason="")
+    db.session.add(flag)
+    db.session.commit()
+    assert red_flags.splitting(clock.now(), {unit.id}) == []  # e.g. the orders were cancelled: no cluster left
+    db.session.commit()
+    assert flag.status == "withdrawn"
+    assert [e["payload"]["subject"] for e in _journaled("withdraw")] == [flag.subject_key]
