@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 
 from accounts import regions
 from accounts.models import User
-from core import clock, journal, settings, uploads
+from core import clock, journal, lifecycle, settings, uploads
 from core.errors import DomainError
 from core.extensions import db
 from tender import opening_keys, states
@@ -19,10 +19,8 @@ PUBLIC_STATES = ("published", "closed", "opening", "opened", "evaluated", "publi
 
 def move(actor, section: Section, action: str, now: datetime, payload: dict | None = None) -> Section:
     """One journaled step of a section along its lifecycle: the only way a section's status changes."""
-    before = section.status
-    states.advance(states.SECTION, section, action, "section")
-    journal.record(f"tender.section.{action}", "section", section.id,
-                   {"from": before, "to": section.status, **(payload or {})}, actor=actor, now=now)
+    lifecycle.move(states.SECTION, section, action, "section", states.STATE_LABELS, states.ACTION_LABELS,
+                   journal_as="tender.section", actor=actor, now=now, payload=payload)
     return section
 
 
