@@ -15,7 +15,7 @@ due ones every minute; a warning is claimed with a guarded UPDATE (and, on Postg
 SKIP LOCKED), so two overlapping ticks never send one twice.
 """
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -84,12 +84,14 @@ def notify(user_ids: Iterable[int], kind: str, title, body, link: str | None, no
     """One in-app notification for each user, in the user's language; each is mailed by a task once the
     transaction commits.
 
+    ``user_ids``: ids, or {id: language} where the caller read the languages already (one query fewer).
     ``title`` and ``body``: ``lazy_gettext`` texts (or plain strings, the same for everyone, or ``Texts``)."""
     link = _checked_link(link)
     ids = _user_ids(user_ids)
     default = _default_language()
+    known = user_ids if isinstance(user_ids, Mapping) else directory.languages(ids)
     languages = {user_id: language if language in current_app.config["LANGUAGES"] else default
-                 for user_id, language in directory.languages(ids).items()}
+                 for user_id, language in known.items()}
     texts = {language: _rendered(title, body, language) for language in set(languages.values()) or {default}}
     made = [Notification(user_id=user_id, kind=kind, title=texts[languages.get(user_id, default)][0],
                          body=texts[languages.get(user_id, default)][1], link=link, created_at=now)

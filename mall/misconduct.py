@@ -21,14 +21,15 @@ KIND_LABELS = {"price_above_reference": _l("Price above the market reference"),
 WINDOW = timedelta(days=365)
 
 
-def supplier_user_ids(supplier_id: int) -> list[int]:
+def supplier_user_ids(supplier_id: int) -> dict[int, str | None]:
     return org_user_ids(supplier_id, Role.SUPPLIER)
 
 
-def org_user_ids(organisation_id: int, role: str) -> list[int]:
-    """The active users of an organisation with a role: whom a notification goes to."""
-    return list(db.session.scalars(select(User.id).where(User.organisation_id == organisation_id,
-                                                         User.role == role, User.status == "active")))
+def org_user_ids(organisation_id: int, role: str) -> dict[int, str | None]:
+    """The active users of an organisation with a role, whom a notification goes to: {id: language}, as
+    ``notifications.notify`` takes them."""
+    return dict(db.session.execute(select(User.id, User.language).where(
+        User.organisation_id == organisation_id, User.role == role, User.status == "active").order_by(User.id)).all())
 
 
 def active_suspension(supplier_id: int) -> Suspension | None:

@@ -158,7 +158,7 @@ def _by_category(lines) -> dict:
 
 # Placing orders.
 
-def _users(organisation_id: int, role: str) -> list[int]:
+def _users(organisation_id: int, role: str) -> dict[int, str | None]:
     return misconduct.org_user_ids(organisation_id, role)
 
 
@@ -190,11 +190,11 @@ def place(actor, lines: list[tuple[int, object]], *, budget_line_id, delivery_re
         quantities[listing_id] += _quantity(quantity)
     limits = settings.values(("mall.direct_purchase_limit", "mall.confirm_hours", "mall.reference_valid_days"), now)
     # One query: the listings, whether each delivers to the region (or a region around it), its product's
-    # lowest current reference, and the supplier's users (whom the order is told to).
+    # lowest current reference, and the supplier's users (whom the order is told to) with their languages.
     served = select(ListingRegion.listing_id).where(
         ListingRegion.listing_id == Listing.id,
         ListingRegion.region_code.in_(select(region_chain(region).c.code))).exists()
-    users = select(func.aggregate_strings(cast(User.id, String), ",")).where(
+    users = select(func.aggregate_strings(cast(User.id, String) + ":" + func.coalesce(User.language, ""), ",")).where(
         User.organisation_id == Listing.supplier_id, User.role == Role.SUPPLIER, User.status == "active") \
         .scalar_subquery()
     listings, references, supplier_users = {}, {}, {}
@@ -206,7 +206,8 @@ def place(actor, lines: list[tuple[int, object]], *, budget_line_id, delivery_re
         if not delivers:
             raise DomainError("region_not_served", _("%(name)s is not delivered to that region.", name=listing.name))
         listings[listing.id], references[listing.id] = listing, reference
-        supplier_users[listing.supplier_id] = sorted(int(i) for i in (user_ids or "").split(",") if i)
+        pairs = sorted(pair.split(":") for pair in (user_ids or "").split(",") if pair)
+        supplier_users[listing.supplier_id] = {int(user_id): language or None for user_id, language in pairs}
     if len(listings) != len(quantities):
         raise DomainError("listing_unavailable", _("A product in the order is not on sale now."), 409)
 

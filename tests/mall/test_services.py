@@ -221,3 +221,21 @@ def test_year_end_carries_reservations_over_to_next_years_line_of_the_same_code(
     assert report["carried"] == [order.number] and report["cancelled"] == [other.number]
     assert order.budget_line_id == new.id and new.reserved == Decimal("29.00") and old.reserved == 0
     assert other.status == "cancelled"
+
+
+def test_the_supplier_is_told_of_an_order_and_its_steps_in_its_own_language(mall):
+    from core.models import DeadlineWarning
+    from flask_babel import force_locale
+    mall["supplier"].language, mall["procuring"].language = "zh", "en"
+    db.session.commit()
+    with force_locale("en"):  # the unit works in English
+        [order] = place(mall, mall.listing("得力"))
+        orders.cancel(mall["procuring"], order, "不再需要", clock.now())
+    db.session.commit()
+    told = db.session.scalars(select(Notification).where(Notification.user_id == mall["supplier"].id,
+                                                         Notification.link == f"/mall/orders/{order.id}")
+                              .order_by(Notification.id)).all()
+    assert told[0].title.startswith(f"新的商城订单 {order.number}")
+    assert told[1].title == f"商城订单 {order.number} 已取消。"
+    warning = db.session.scalars(select(DeadlineWarning).where(DeadlineWarning.key == f"mall-order:{order.id}:confirm")).one()
+    assert warning.title.startswith(f"商城订单 {order.number}")  # the platform's default; each language kept beside
