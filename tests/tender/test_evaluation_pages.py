@@ -26,7 +26,7 @@ def password_of(user):
 
 def test_from_the_draw_to_the_contract_on_the_pages(app, demo, login, published):
     opened = Opened(demo, published, prices=("980000.00", "950000.00", None))
-    pool = make_pool(demo)
+    pool = make_pool(demo, 6)  # five are drawn, one stays out
     centre = login("centre")
     page = centre.get("/tender/experts")
     assert page.status_code == 200 and "专家 expert_pool_2" in page.text
@@ -48,7 +48,14 @@ def test_from_the_draw_to_the_contract_on_the_pages(app, demo, login, published)
         assert client.post(f"/tender/sections/{section_id}/evaluation/sign").status_code == 302
     db.session.expire_all()
     assert published.status == "evaluated"
-    assert centre.get(f"/tender/sections/{section_id}/evaluation/report").get_json()["signature"]
+    report = f"/tender/sections/{section_id}/evaluation/report"
+    assert centre.get(report).get_json()["signature"]
+    # The signed report is for the evaluation's people only; to the others of their roles it does not exist.
+    benched = [user for user in pool if user.id not in {member.user.id for member in members}]
+    assert len(benched) == 1
+    assert sign_in(app, benched[0], password_of(benched[0])).get(report).status_code == 404
+    assert login("procuring2").get(report).status_code == 404  # another unit
+    assert outsider.get(report).status_code == 403 and app.test_client().get(report).status_code == 302
     assert centre.post(f"/tender/sections/{section_id}/publicise").status_code == 302
     anonymous = app.test_client()
     public = anonymous.get(f"/tender/sections/{section_id}/candidates")
