@@ -57,24 +57,35 @@ def _stop(process, log_path: Path, what: str) -> None:
     print(f"--- {what} log ({log_path}) ---\n{log_path.read_text(errors='replace')}")  # shown when a test failed
 
 
-def _free_port_on_both_loopbacks() -> int:
-    """A port free on 127.0.0.1 and on ::1 alike, so the server answers on both."""
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as v6:
+            v6.bind(("::1", 0))
+        return True
+    except OSError:  # no IPv6 on this machine (or none on its loopback)
+        return False
+
+
+def _free_port_on_both_loopbacks(ipv6: bool) -> int:
+    """A port free on 127.0.0.1 and (where the machine has it) on ::1 alike, so the server answers on both."""
     while True:
         with socket.socket() as v4, socket.socket(socket.AF_INET6) as v6:
             v4.bind(("127.0.0.1", 0))
             port = v4.getsockname()[1]
+            if not ipv6:
+                return port
             try:
                 v6.bind(("::1", port))
             except OSError:
-                continue
+                continue  # taken there: another port
             return port
 
 
 class Stack:
-    def __init__(self, url: str, clock_file: Path, url_v6: str):
+    def __init__(self, url: str, clock_file: Path, url_v6: str | None):
         self.url, self.clock_file = url, clock_file
         # The same server on the IPv6 loopback: a request there comes from another address (::1), as from
-        # another machine; nothing is trusted from the request's headers.
+        # another machine; nothing is trusted from the request's headers. None where the machine has no IPv6.
         self.url_v6 = url_v6
 
     def move_clock(self, to: datetime) -> None:
@@ -93,7 +104,8 @@ def stack(app, instance_dir, browser, tmp_path_factory):
     folder = tmp_path_factory.mktemp("opening-stack")
     clock_file = folder / "clock-offset"
     clock.set_test_offset(clock_file, 0)
-    port = _free_port_on_both_loopbacks()
+    ipv6 = _has_ipv6_loopback()
+    port = _free_port_on_both_loopbacks(ipv6)
     env = {**os.environ, "INSTANCE_PATH": str(instance_dir), "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "PLATFORM_TESTING": "1", "TESTING_CLOCK_FILE": str(clock_file), "CUSTODY_KDF": "1:64:1"}
     for name in ("CELERY_BROKER_URL", "SMTP_URL", "BASE_URL", "TRUST_STORE_DIR"):
@@ -103,7 +115,8 @@ def stack(app, instance_dir, browser, tmp_path_factory):
     with open(server_log, "wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "16", "--bind", f"127.0.0.1:{port}",
-             "--bind", f"[::1]:{port}", "--no-control-socket", "--access-logfile", "-", "wsgi:app"],
+             *(["--bind", f"[::1]:{port}"] if ipv6 else []), "--no-control-socket", "--access-logfile", "-",
+             "wsgi:app"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     with open(worker_log, "wb") as log:
         worker = subprocess.Popen(
@@ -116,7 +129,7 @@ def stack(app, instance_dir, browser, tmp_path_factory):
         _wait_for(server, server_log, lambda: _answers(f"{url}/healthz"), "the server", SERVER_START_TIMEOUT)
         _wait_for(worker, worker_log, lambda: b" ready." in worker_log.read_bytes(), "the worker",
                   WORKER_START_TIMEOUT)
-        yield Stack(url, clock_file, f"http://[::1]:{port}")
+        yield Stack(url, clock_file, f"http://[::1]:{port}" if ipv6 else None)
     finally:
         clock.use_offset_file(None)
         _stop(server, server_log, "server")
