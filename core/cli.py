@@ -40,7 +40,7 @@ def checkpoint_command():
 @click.argument("path", type=click.File("w"))
 def export_command(path):
     """Write the journal as JSON Lines for verification without the platform's code (docs/formats.md)."""
-    for line in journal.export_lines():
+    for line in journal.export_lines(db.engine):
         path.write(line)
 
 

@@ -1,4 +1,5 @@
 """Database helpers: SQLite set up for several writing processes, and small model mixins."""
+from contextlib import contextmanager
 from datetime import timezone
 
 from flask import abort
@@ -50,7 +51,21 @@ def install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A snapshot read (see ``snapshot``) begins deferred: in WAL mode it then holds up no writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("snapshot_read") else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def snapshot(engine: Engine):
+    """A connection of its own that reads one consistent snapshot and holds no lock a writer waits for, for
+    work that outlasts a request, such as an export streamed to a slow client: on SQLite a deferred read
+    transaction (every other transaction here begins IMMEDIATE and would block all writers meanwhile), on
+    PostgreSQL a REPEATABLE READ one. Pass ``db.engine``: a streamed body outlives the request's context."""
+    options = {"snapshot_read": True}
+    if engine.dialect.name == "postgresql":
+        options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    with engine.connect().execution_options(**options) as connection, connection.begin():
+        yield connection
 
 
 INT_RANGE = range(-2**31, 2**31)  # Integer primary keys: an id outside can name nothing

@@ -26,6 +26,7 @@ from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from core.crypto.canonical import canonical, utc_iso
+from core.db import snapshot
 from core.extensions import db
 from core import seal
 from core.models import Checkpoint, JournalEntry, JournalHead, PlatformKey
@@ -350,14 +351,16 @@ def checkpoint(now: datetime, force: bool = False) -> Checkpoint | None:
     return row
 
 
-def export_lines():
-    """The journal as JSON Lines: certificates, signed checkpoints, then every entry (docs/formats.md)."""
-    for key in db.session.scalars(select(PlatformKey).order_by(PlatformKey.id)):
-        yield json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n"
-    for c in db.session.scalars(select(Checkpoint).order_by(Checkpoint.id)):
-        yield json.dumps({"type": "checkpoint", "body": c.body, "signature": c.signature.hex()}) + "\n"
-    rows = db.session.execute(select(JournalEntry.seq, JournalEntry.body, JournalEntry.hash)
-                              .order_by(JournalEntry.seq).execution_options(yield_per=5000))
-    for row in rows:
-        yield json.dumps({"type": "entry", "seq": row.seq, "body": row.body, "hash": row.hash},
-                         ensure_ascii=False) + "\n"
+def export_lines(engine):
+    """The journal as JSON Lines: certificates, signed checkpoints, then every entry (docs/formats.md), read
+    from one snapshot of its own (``core.db.snapshot``: the download may last; writers go on meanwhile)."""
+    with snapshot(engine) as connection:
+        for key in connection.execute(select(PlatformKey.purpose, PlatformKey.certificate_pem).order_by(PlatformKey.id)):
+            yield json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n"
+        for c in connection.execute(select(Checkpoint.body, Checkpoint.signature).order_by(Checkpoint.id)):
+            yield json.dumps({"type": "checkpoint", "body": c.body, "signature": c.signature.hex()}) + "\n"
+        rows = connection.execute(select(JournalEntry.seq, JournalEntry.body, JournalEntry.hash)
+                                  .order_by(JournalEntry.seq).execution_options(yield_per=5000))
+        for row in rows:
+            yield json.dumps({"type": "entry", "seq": row.seq, "body": row.body, "hash": row.hash},
+                             ensure_ascii=False) + "\n"

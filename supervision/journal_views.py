@@ -1,8 +1,7 @@
 """The journal audit pages: browse entries, verify the chain (with progress), sign checkpoints, export."""
 import json
 
-from flask import (Response, flash, jsonify, redirect, render_template, request, stream_with_context,
-                   url_for)
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -93,6 +92,7 @@ def sign_checkpoint():
 @supervision_bp.get("/journal/export.jsonl")
 @area_required("supervision")
 def export():
-    """The whole journal as JSON Lines (docs/formats.md), streamed."""
-    return Response(stream_with_context(journal.export_lines()), mimetype="application/jsonl",
+    """The whole journal as JSON Lines (docs/formats.md), streamed from a snapshot of its own once this
+    request's context (and its transaction) has ended."""
+    return Response(journal.export_lines(db.engine), mimetype="application/jsonl",
                     headers={"Content-Disposition": "attachment; filename=journal.jsonl"})

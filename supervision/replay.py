@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.extensions import db
-from core import journal
-from core.models import Checkpoint, JournalEntry, PlatformKey
+from core.db import snapshot
+from core.models import Checkpoint, JournalEntry, JournalHead, PlatformKey
 from tender.models import Opening, Section
 
 ACTIONS = ("tender.section.start_opening", "tender.opening.signed_in", "tender.opening.share_released",
@@ -155,48 +155,51 @@ def checks(replayed: list[Step]) -> list[Check]:
 
 # The section's extract of the journal (docs/formats.md, "A section's extract").
 
-def _covering(checkpoints: list[Checkpoint], seq: int) -> Checkpoint | None:
+def _covering(checkpoints, seq: int):
     """The first checkpoint at or after entry ``seq``."""
     return next((c for c in checkpoints if c.seq >= seq), None)
 
 
-def export_lines(section: Section):
+def export_lines(engine, section_id: int):
     """The seal certificates, the checkpoints from the section's first entry to the one covering its last,
     the section's entries whole, and, for every other entry between one of the section's and the checkpoint
-    that covers it, only its sequence number, hash and prev: its content is withheld."""
-    seqs = list(db.session.scalars(select(JournalEntry.seq).where(JournalEntry.subject_type == "section",
-                                                                  JournalEntry.subject_id == str(section.id))
-                                   .order_by(JournalEntry.seq)))
-    for key in db.session.scalars(select(PlatformKey).order_by(PlatformKey.id)):
-        yield json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n"
-    if not seqs:
-        return
-    checkpoints = list(db.session.scalars(select(Checkpoint).where(Checkpoint.seq >= seqs[0])
-                                          .order_by(Checkpoint.seq, Checkpoint.id)))
-    last = _covering(checkpoints, seqs[-1])
-    for c in checkpoints:
-        if last is None or c.seq <= last.seq:
-            yield json.dumps({"type": "checkpoint", "body": c.body, "signature": c.signature.hex()}) + "\n"
-    # The ranges to list: from each of the section's entries to the checkpoint that covers it (or the head).
-    ranges, head = [], journal.head()[0]
-    for seq in seqs:
-        covering = _covering(checkpoints, seq)
-        end = covering.seq if covering is not None else head
-        if ranges and seq <= ranges[-1][1] + 1:
-            ranges[-1][1] = max(ranges[-1][1], end)
-        else:
-            ranges.append([seq, end])
-    mine = set(seqs)
-    for first, end in ranges:
-        rows = db.session.execute(select(JournalEntry.seq, JournalEntry.body, JournalEntry.prev_hash,
-                                         JournalEntry.hash)
-                                  .where(JournalEntry.seq >= first, JournalEntry.seq <= end)
-                                  .order_by(JournalEntry.seq).execution_options(yield_per=5000))
-        for row in rows:
-            if row.seq in mine:
-                yield json.dumps({"type": "entry", "seq": row.seq, "body": row.body, "hash": row.hash},
-                                 ensure_ascii=False) + "\n"
+    that covers it, only its sequence number, hash and prev: its content is withheld. Read from one snapshot
+    of its own (``core.db.snapshot``), as the whole journal's export."""
+    with snapshot(engine) as connection:
+        seqs = list(connection.scalars(select(JournalEntry.seq).where(JournalEntry.subject_type == "section",
+                                                                      JournalEntry.subject_id == str(section_id))
+                                       .order_by(JournalEntry.seq)))
+        for key in connection.execute(select(PlatformKey.purpose, PlatformKey.certificate_pem)
+                                      .order_by(PlatformKey.id)):
+            yield json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n"
+        if not seqs:
+            return
+        checkpoints = connection.execute(select(Checkpoint.seq, Checkpoint.body, Checkpoint.signature)
+                                         .where(Checkpoint.seq >= seqs[0])
+                                         .order_by(Checkpoint.seq, Checkpoint.id)).all()
+        last = _covering(checkpoints, seqs[-1])
+        for c in checkpoints:
+            if last is None or c.seq <= last.seq:
+                yield json.dumps({"type": "checkpoint", "body": c.body, "signature": c.signature.hex()}) + "\n"
+        # The ranges to list: from each of the section's entries to the checkpoint that covers it (or the head).
+        ranges, head = [], connection.scalar(select(JournalHead.seq).where(JournalHead.id == 1))
+        for seq in seqs:
+            covering = _covering(checkpoints, seq)
+            end = covering.seq if covering is not None else head
+            if ranges and seq <= ranges[-1][1] + 1:
+                ranges[-1][1] = max(ranges[-1][1], end)
             else:
-                yield json.dumps({"type": "withheld", "seq": row.seq, "prev": row.prev_hash,
-                                  "hash": row.hash}) + "\n"
-
+                ranges.append([seq, end])
+        mine = set(seqs)
+        for first, end in ranges:
+            rows = connection.execute(select(JournalEntry.seq, JournalEntry.body, JournalEntry.prev_hash,
+                                             JournalEntry.hash)
+                                      .where(JournalEntry.seq >= first, JournalEntry.seq <= end)
+                                      .order_by(JournalEntry.seq).execution_options(yield_per=5000))
+            for row in rows:
+                if row.seq in mine:
+                    yield json.dumps({"type": "entry", "seq": row.seq, "body": row.body, "hash": row.hash},
+                                     ensure_ascii=False) + "\n"
+                else:
+                    yield json.dumps({"type": "withheld", "seq": row.seq, "prev": row.prev_hash,
+                                      "hash": row.hash}) + "\n"

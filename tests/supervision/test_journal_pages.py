@@ -113,3 +113,58 @@ def test_every_reason_code_of_the_verifier_is_explained_in_words():
     source = (Path(__file__).resolve().parents[2] / "core" / "journal.py").read_text()
     codes = set(re.findall(r'Verdict\([^,]+, [^,]+, "([a-z_]+)"', source))
     assert codes and codes == set(journal.REASONS)
+
+
+def assert_streams_one_snapshot_holding_up_no_writer(app, path: str) -> None:
+    """A download may last minutes: meanwhile the platform goes on writing (on SQLite every other transaction
+    takes the write lock), and the file stays what the journal was when the download began. The download runs
+    as a server runs it: in a thread of its own, the request's context kept until the body is sent."""
+    import threading
+
+    from flask.testing import FlaskClient
+
+    from core import clock, journal
+    from tests.conftest import totp_now
+    client = FlaskClient(app, app.response_class, use_cookies=True)  # not the tests' client: no context of ours
+    client.post("/login", data={"username": "supervisor", "password": "demo-pass-2026"})
+    assert client.post("/login/code", data={"code": totp_now("supervisor")}).status_code == 302
+    db.session.commit()  # signing in ran in this test's context: end its transaction
+    begun, written, body = threading.Event(), threading.Event(), []
+
+    def download():
+        try:
+            response = client.get(path)
+            assert response.status_code == 200, response.status
+            chunks = iter(response.response)
+            body.append(next(chunks))  # the download has begun: its snapshot is taken
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            body.append(error)
+        begun.set()
+        written.wait(30)
+        body.extend(chunks)
+
+    downloading = threading.Thread(target=download)
+    downloading.start()
+    assert begun.wait(30) and not isinstance(body[0], BaseException), body
+    head_before = journal.head()[0]
+    journal.record("test.meanwhile", "test", 1, {"n": 1}, now=clock.now())
+    db.session.commit()  # a writer meanwhile: neither refused nor kept waiting
+    written.set()
+    downloading.join(30)
+    assert journal.head()[0] == head_before + 1
+    lines = [json.loads(line) for line in b"".join(body).decode().splitlines()]
+    assert any(x["type"] == "entry" for x in lines)
+    assert all(json.loads(x["body"])["action"] != "test.meanwhile" for x in lines if x["type"] == "entry")
+    assert all(x["seq"] <= head_before for x in lines if x["type"] in ("entry", "withheld"))
+
+
+def test_the_export_streams_one_snapshot_and_holds_up_no_writer(app, demo):
+    assert_streams_one_snapshot_holding_up_no_writer(app, "/supervision/journal/export.jsonl")
+
+
+def test_the_command_line_export_is_the_pages(app, login, demo, tmp_path):
+    supervisor = login("supervisor")
+    page = supervisor.get("/supervision/journal/export.jsonl").data
+    result = app.test_cli_runner().invoke(args=["journal", "export", str(tmp_path / "journal.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "journal.jsonl").read_bytes() == page

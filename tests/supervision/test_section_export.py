@@ -119,3 +119,8 @@ def test_a_section_not_yet_covered_by_a_checkpoint_verifies_but_is_not_bound(log
     proven = verify_extract(text)
     assert "tender.section.publish" in [b["action"] for b in proven["entries"].values()]
     assert proven["covered"] == []
+
+
+def test_the_extract_streams_one_snapshot_and_holds_up_no_writer(app, demo, published):  # noqa: F811
+    from tests.supervision.test_journal_pages import assert_streams_one_snapshot_holding_up_no_writer
+    assert_streams_one_snapshot_holding_up_no_writer(app, f"/supervision/sections/{published.id}/journal.jsonl")
