@@ -6,7 +6,8 @@
    through psycopg on one connection. p50 and p95 of each; target p95 ≤ 50 ms and ratio (p95) ≤ 2.
 2. Orders: C concurrent clients placing orders over HTTP (POST /api/v1/mall/orders, an Idempotency-Key
    each) on 10 hot listings, against the floor: the same clients calling a bare authenticated route
-   (GET /api/v1/me) on the same gunicorn server. Target ratio (wall time) ≤ 4.
+   (GET /api/v1/me) on the same gunicorn server; each best of three once every worker thread has served
+   both routes. Target ratio (wall time) ≤ 4.
 
 Ends with one JSON line; ratio is the worse of the two ratios.
 """
@@ -204,27 +205,34 @@ def _orders(app, url: str, ids: dict, clients: int, each: int) -> dict:
                 time.sleep(0.2)
         hot, run = ids["hot"], str(time.time())
 
+        attempt = [0]  # each run's orders have keys of their own: a new order each, never a replay
+
         def order(client, i):
             body = json.dumps({"budget_line_id": ids["line"], "delivery_region": "320102",
                                "delivery_address": "南京市", "lines": [{"listing_id": hot[(client + i) % len(hot)],
                                                                      "quantity": 1}]}).encode()
             return "POST", "/api/v1/mall/orders", body, {"Content-Type": "application/json",
-                                                        "Idempotency-Key": f"{run}-{client}-{i}"}
+                                                        "Idempotency-Key": f"{run}-{attempt[0]}-{client}-{i}"}
 
         def me(client, i):
             return "GET", "/api/v1/me", None, {}
 
-        _clients(base, secret, clients, 2, me)  # warm every worker
-        floor = min(_clients(base, secret, clients, each, me) for _ in range(2))
-        platform = _clients(base, secret, clients, each, order)
+        # Every worker thread warmed on both routes (connections, compiled statements), then best of three.
+        _clients(base, secret, clients, 2, me)
+        _clients(base, secret, clients, 1, order)
+        floor = min(_clients(base, secret, clients, each, me) for _ in range(3))
+        runs = []
+        for attempt[0] in range(1, 4):
+            runs.append(_clients(base, secret, clients, each, order))
+        platform = min(runs)
     finally:
         server.terminate()
         server.wait(timeout=20)
     import psycopg
     with psycopg.connect(_pg(url)) as conn:
         placed = conn.execute("SELECT count(*) FROM mall_order").fetchone()[0]
-    if placed != clients * each:
-        raise SystemExit(f"{placed} orders placed, expected {clients * each}")
+    if placed != clients * (1 + 3 * each):  # the warm-up's and three runs'
+        raise SystemExit(f"{placed} orders placed, expected {clients * (1 + 3 * each)}")
     total = clients * each
     return {"orders": total, "orders_platform_s": round(platform, 3), "orders_floor_s": round(floor, 3),
             "orders_per_s": round(total / platform, 1)}
