@@ -122,7 +122,8 @@ def _search(app, url: str, queries: int) -> dict:
             search.search(search.Query(q=term))
             db.session.commit()
             platform.append(time.perf_counter() - start)
-    # The statements the platform sends (mall/search.py), the text query written in as it writes it.
+    # The statements the platform sends (mall/search.py), the text query written in as it writes it, with
+    # the same plan settings (mall.search.TEXT_QUERY_PLAN, and COMMON_PAGE_PLAN for a common query's page).
     count_sql = ("SELECT count(*) FROM (SELECT id FROM mall_listing WHERE status = 'approved' "
                  "AND search_vector @@ '{q}'::tsquery LIMIT 1001) AS capped")
     page_sql = ("SELECT * FROM mall_listing WHERE status = 'approved' AND search_vector @@ '{q}'::tsquery "
@@ -133,9 +134,11 @@ def _search(app, url: str, queries: int) -> dict:
             query = query.replace("'", "''")
             start = time.perf_counter()
             conn.execute("SET LOCAL enable_seqscan = off")
-            conn.execute(count_sql.format(q=query)).fetchone()
+            common = conn.execute(count_sql.format(q=query)).fetchone()[0] > search.COUNT_CAP
+            if common:
+                conn.execute("SELECT " + ", ".join(f"set_config('{name}', '{value}', true)"
+                                                   for name, value in search.COMMON_PAGE_PLAN.items()))
             conn.execute(page_sql.format(q=query)).fetchall()
-            conn.execute("SET LOCAL enable_seqscan = on")
             conn.commit()
             floor.append(time.perf_counter() - start)
         floor = floor[20:]
