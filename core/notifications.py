@@ -68,10 +68,15 @@ def _default_language() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _language(stored: str | None) -> str:
+    """A person's stored language if the platform speaks it, else the platform's default."""
+    return stored if stored in current_app.config["LANGUAGES"] else _default_language()
+
+
 def _rendered(title, body, language: str) -> tuple[str, str]:
     """``title`` and ``body`` (``lazy_gettext`` texts, plain strings, or ``Texts``) in ``language``."""
     if isinstance(title, Texts):
-        return title.get(language) or title.get(_default_language()) or next(iter(title.values()))
+        return title.get(language) or title[_default_language()]
     with force_locale(language):
         return _title(title), str(body)
 
@@ -88,14 +93,11 @@ def notify(user_ids: Iterable[int], kind: str, title, body, link: str | None, no
     ``title`` and ``body``: ``lazy_gettext`` texts (or plain strings, the same for everyone, or ``Texts``)."""
     link = _checked_link(link)
     ids = _user_ids(user_ids)
-    default = _default_language()
     known = user_ids if isinstance(user_ids, Mapping) else directory.languages(ids)
-    languages = {user_id: language if language in current_app.config["LANGUAGES"] else default
-                 for user_id, language in known.items()}
-    texts = {language: _rendered(title, body, language) for language in set(languages.values()) or {default}}
-    made = [Notification(user_id=user_id, kind=kind, title=texts[languages.get(user_id, default)][0],
-                         body=texts[languages.get(user_id, default)][1], link=link, created_at=now)
-            for user_id in ids]
+    languages = {user_id: _language(known.get(user_id)) for user_id in ids}
+    texts = {language: _rendered(title, body, language) for language in set(languages.values())}
+    made = [Notification(user_id=user_id, kind=kind, title=texts[languages[user_id]][0],
+                         body=texts[languages[user_id]][1], link=link, created_at=now) for user_id in ids]
     db.session.add_all(made)
     db.session.flush()
     for notification in made:
@@ -130,8 +132,7 @@ def mail_one(notification_id: int, now: datetime) -> bool:
         .values(emailed_at=now).execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         return False
-    language = row.language if row.language in current_app.config["LANGUAGES"] else _default_language()
-    with force_locale(language):
+    with force_locale(_language(row.language)):
         parts = [row.body]
         if row.link:
             parts.append(_("Open: %(url)s", url=_absolute(row.link)))
