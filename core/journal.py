@@ -351,12 +351,17 @@ def checkpoint(now: datetime, force: bool = False) -> Checkpoint | None:
     return row
 
 
+def certificate_lines(connection):
+    """Every platform certificate (CA and seals, retired ones too): an export's first lines."""
+    for key in connection.execute(select(PlatformKey.purpose, PlatformKey.certificate_pem).order_by(PlatformKey.id)):
+        yield json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n"
+
+
 def export_lines(engine):
     """The journal as JSON Lines: certificates, signed checkpoints, then every entry (docs/formats.md), read
     from one snapshot of its own (``core.db.snapshot``: the download may last; writers go on meanwhile)."""
     with snapshot(engine) as connection:
-        for key in connection.execute(select(PlatformKey.purpose, PlatformKey.certificate_pem).order_by(PlatformKey.id)):
-            yield json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n"
+        yield from certificate_lines(connection)
         for c in connection.execute(select(Checkpoint.body, Checkpoint.signature).order_by(Checkpoint.id)):
             yield json.dumps({"type": "checkpoint", "body": c.body, "signature": c.signature.hex()}) + "\n"
         rows = connection.execute(select(JournalEntry.seq, JournalEntry.body, JournalEntry.hash)

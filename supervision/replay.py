@@ -13,8 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.extensions import db
+from core import journal
 from core.db import snapshot
-from core.models import Checkpoint, JournalEntry, JournalHead, PlatformKey
+from core.models import Checkpoint, JournalEntry, JournalHead
 from tender.models import Opening, Section
 
 ACTIONS = ("tender.section.start_opening", "tender.opening.signed_in", "tender.opening.share_released",
@@ -169,9 +170,7 @@ def export_lines(engine, section_id: int):
         seqs = list(connection.scalars(select(JournalEntry.seq).where(JournalEntry.subject_type == "section",
                                                                       JournalEntry.subject_id == str(section_id))
                                        .order_by(JournalEntry.seq)))
-        for key in connection.execute(select(PlatformKey.purpose, PlatformKey.certificate_pem)
-                                      .order_by(PlatformKey.id)):
-            yield json.dumps({"type": "certificate", "purpose": key.purpose, "pem": key.certificate_pem}) + "\n"
+        yield from journal.certificate_lines(connection)
         if not seqs:
             return
         checkpoints = connection.execute(select(Checkpoint.seq, Checkpoint.body, Checkpoint.signature)
