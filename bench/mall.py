@@ -208,26 +208,24 @@ def _orders(app, url: str, ids: dict, clients: int, each: int) -> dict:
                 time.sleep(0.2)
         hot, run = ids["hot"], str(time.time())
 
-        attempt = [0]  # each run's orders have keys of their own: a new order each, never a replay
-
-        def order(client, i):
-            body = json.dumps({"budget_line_id": ids["line"], "delivery_region": "320102",
-                               "delivery_address": "南京市", "lines": [{"listing_id": hot[(client + i) % len(hot)],
-                                                                     "quantity": 1}]}).encode()
-            return "POST", "/api/v1/mall/orders", body, {"Content-Type": "application/json",
-                                                        "Idempotency-Key": f"{run}-{attempt[0]}-{client}-{i}"}
+        def orders(attempt: int):
+            """Each run's orders have keys of their own: a new order each, never a replay."""
+            def order(client, i):
+                body = json.dumps({"budget_line_id": ids["line"], "delivery_region": "320102",
+                                   "delivery_address": "南京市", "lines": [{"listing_id": hot[(client + i) % len(hot)],
+                                                                         "quantity": 1}]}).encode()
+                return "POST", "/api/v1/mall/orders", body, {"Content-Type": "application/json",
+                                                            "Idempotency-Key": f"{run}-{attempt}-{client}-{i}"}
+            return order
 
         def me(client, i):
             return "GET", "/api/v1/me", None, {}
 
         # Every worker thread warmed on both routes (connections, compiled statements), then best of three.
         _clients(base, secret, clients, 2, me)
-        _clients(base, secret, clients, 1, order)
+        _clients(base, secret, clients, 1, orders(0))
         floor = min(_clients(base, secret, clients, each, me) for _ in range(3))
-        runs = []
-        for attempt[0] in range(1, 4):
-            runs.append(_clients(base, secret, clients, each, order))
-        platform = min(runs)
+        platform = min(_clients(base, secret, clients, each, orders(attempt)) for attempt in range(1, 4))
     finally:
         server.terminate()
         server.wait(timeout=20)

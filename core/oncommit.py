@@ -14,7 +14,7 @@ caller's work succeeded and must not be reported as failed.
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from core.extensions import db
@@ -79,7 +79,6 @@ def queue_run(task, model, run_id: int, now) -> None:
     """For a page that starts a long job with a progress row (``model``, status "queued"): the caller has
     committed the row; send ``task(run_id)``, and if the broker cannot be reached mark the row "error" (and
     commit) so that its progress page says so instead of waiting, never a 500."""
-    from sqlalchemy import update
     try:
         task.delay(run_id)
     except Exception:  # noqa: BLE001 - an unreachable broker raises whatever its transport raises

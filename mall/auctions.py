@@ -69,7 +69,8 @@ def publish(actor, *, category, title, requirement, quantity, ceiling, budget_li
     journal.record("mall.auction.published", "mall_auction", auction.id,
                    {"category": category, "title": title, "quantity": quantity, "ceiling": money.to_json(ceiling),
                     "closes_at": auction.closes_at.isoformat(), "budget_line": line.id}, actor=actor, now=now)
-    suppliers = [uid for sid in _suppliers_in(category) for uid in misconduct.supplier_user_ids(sid)]
+    suppliers = {uid: language for sid in _suppliers_in(category)
+                 for uid, language in misconduct.supplier_recipients(sid).items()}
     if suppliers:
         closes = f"{clock.local(auction.closes_at):%Y-%m-%d %H:%M}"
         link = f"/mall/auctions/{auction.id}"

@@ -288,7 +288,7 @@ def decide(actor, listing: Listing, action: str, reason: str, now: datetime) -> 
     db.session.flush()
     title = (_l("Your listing %(name)s is approved.", name=listing.name) if action == "approve"
              else _l("Your listing %(name)s was refused.", name=listing.name))
-    notifications.notify(misconduct.supplier_user_ids(listing.supplier_id), "mall_listing_decision", title,
+    notifications.notify(misconduct.supplier_recipients(listing.supplier_id), "mall_listing_decision", title,
                          _l("Reason: %(reason)s", reason=reason) if reason else "", f"/mall/listings/{listing.id}", now)
     return listing
 
@@ -313,7 +313,7 @@ def freeze(listing: Listing, reference: MarketPrice, now: datetime) -> Listing:
                     "reference": money.to_json(reference.price), "reference_id": reference.id},
                    now=now, organisation_id=listing.supplier_id)
     db.session.flush()
-    notifications.notify(misconduct.supplier_user_ids(listing.supplier_id), "mall_listing_frozen",
+    notifications.notify(misconduct.supplier_recipients(listing.supplier_id), "mall_listing_frozen",
                          _l("Your listing %(name)s is frozen: its price is above the market reference.", name=listing.name),
                          why, f"/mall/listings/{listing.id}", now)
     misconduct.record(listing.supplier_id, "price_above_reference", f"listing:{listing.id}", listing.name, now)

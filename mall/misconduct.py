@@ -21,13 +21,13 @@ KIND_LABELS = {"price_above_reference": _l("Price above the market reference"),
 WINDOW = timedelta(days=365)
 
 
-def supplier_user_ids(supplier_id: int) -> dict[int, str | None]:
-    return org_user_ids(supplier_id, Role.SUPPLIER)
+def supplier_recipients(supplier_id: int) -> dict[int, str | None]:
+    return org_recipients(supplier_id, Role.SUPPLIER)
 
 
-def org_user_ids(organisation_id: int, role: str) -> dict[int, str | None]:
-    """The active users of an organisation with a role, whom a notification goes to: {id: language}, as
-    ``notifications.notify`` takes them."""
+def org_recipients(organisation_id: int, role: str) -> dict[int, str | None]:
+    """Whom a notification to an organisation goes to: its active users with the role, as {id: language}
+    (``notifications.notify`` takes them so, and reads no languages itself)."""
     return dict(db.session.execute(select(User.id, User.language).where(
         User.organisation_id == organisation_id, User.role == role, User.status == "active").order_by(User.id)).all())
 
@@ -70,7 +70,7 @@ def suspend(supplier_id: int, total: int, now: datetime) -> Suspension:
     db.session.flush()
     journal.record("mall.supplier.suspended", "organisation", supplier_id, {"points": total}, now=now,
                    organisation_id=supplier_id)
-    notifications.notify(supplier_user_ids(supplier_id), "mall_suspension",
+    notifications.notify(supplier_recipients(supplier_id), "mall_suspension",
                          _l("Your mall listings are suspended: %(points)s misconduct points.", points=total),
                          _l("The trading centre reviews the suspension; your misconduct record is on the mall page."),
                          "/mall/supplier/standing", now)
@@ -107,7 +107,7 @@ def lift(actor, supplier: Organisation, reason: str, now: datetime) -> Suspensio
     journal.record("mall.supplier.suspension_lifted", "organisation", supplier.id, {"reason": reason.strip()},
                    actor=actor, now=now, organisation_id=supplier.id)
     db.session.flush()
-    notifications.notify(supplier_user_ids(supplier.id), "mall_suspension",
+    notifications.notify(supplier_recipients(supplier.id), "mall_suspension",
                          _l("Your suspension from the mall is lifted."),
                          _l("Reason: %(reason)s", reason=reason.strip()), "/mall/supplier/standing", now)
     return suspension

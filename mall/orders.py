@@ -158,10 +158,6 @@ def _by_category(lines) -> dict:
 
 # Placing orders.
 
-def _users(organisation_id: int, role: str) -> dict[int, str | None]:
-    return misconduct.org_user_ids(organisation_id, role)
-
-
 def place(actor, lines: list[tuple[int, object]], *, budget_line_id, delivery_region: str, delivery_address: str,
           now: datetime, auction=None, unit_prices: dict | None = None) -> list[Order]:
     """One order per supplier of ``lines`` [(listing id, quantity)], all or none."""
@@ -206,7 +202,7 @@ def place(actor, lines: list[tuple[int, object]], *, budget_line_id, delivery_re
         if not delivers:
             raise DomainError("region_not_served", _("%(name)s is not delivered to that region.", name=listing.name))
         listings[listing.id], references[listing.id] = listing, reference
-        pairs = sorted(pair.split(":") for pair in (user_ids or "").split(",") if pair)
+        pairs = (pair.split(":") for pair in (user_ids or "").split(",") if pair)
         supplier_users[listing.supplier_id] = {int(user_id): language or None for user_id, language in pairs}
     if len(listings) != len(quantities):
         raise DomainError("listing_unavailable", _("A product in the order is not on sale now."), 409)
@@ -308,7 +304,8 @@ def _move(actor, order: Order, action: str, now: datetime, payload: dict | None 
 
 
 def _tell(order: Order, party: str, title, body, now: datetime) -> None:
-    ids = _users(order.unit_id, Role.PROCURING) if party == "unit" else _users(order.supplier_id, Role.SUPPLIER)
+    ids = misconduct.org_recipients(*((order.unit_id, Role.PROCURING) if party == "unit"
+                                      else (order.supplier_id, Role.SUPPLIER)))
     if ids:
         notifications.notify(ids, "mall_order", title, body, f"/mall/orders/{order.id}", now)
 

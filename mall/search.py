@@ -174,42 +174,48 @@ def capped_count(stmt: Select, cap: int | None = None) -> tuple[int, bool]:
 # (the walk's cost, priced on the misguess, would otherwise bring in parallel workers and JIT compilation,
 # which cost more than the walk itself).
 TEXT_QUERY_PLAN = {"enable_seqscan": "off"}
-COMMON_PAGE_PLAN = {**TEXT_QUERY_PLAN, "enable_bitmapscan": "off", "enable_sort": "off", "jit": "off",
+COMMON_PAGE_PLAN = {"enable_bitmapscan": "off", "enable_sort": "off", "jit": "off",
                     "max_parallel_workers_per_gather": "0"}
 
 
 @contextmanager
-def _planned(words: list[str], common: bool = False):
-    """Steer PostgreSQL's plan for a text query, within this transaction only.
+def _planned(words: list[str]):
+    """Steer PostgreSQL's plan for a text query, within this transaction only; yields ``also(settings)`` to
+    steer the rest of it further.
 
     PostgreSQL prices the per-row @@ of a sequential scan far below what it costs, and so scans the whole
     table for a common term instead of asking the GIN index (four times slower at 20,000 listings, worse
     beyond): sequential scans are discouraged. And it guesses how many listings hold several of a word's
     bigrams as if they were unrelated (笔记 and 记本 always come together), so for a page it may read
-    every match from the GIN index and sort them all: when the capped count has shown the words ``common``
+    every match from the GIN index and sort them all: when the capped count has shown the words common
     (more matches than the cap), the page walks the partial index in its own order instead (migration
-    0018), checking the words row by row, and stops at the page's end."""
-    plan = COMMON_PAGE_PLAN if common else TEXT_QUERY_PLAN
+    0018, COMMON_PAGE_PLAN), checking the words row by row, and stops at the page's end."""
     postgres = bool(words) and db.session.get_bind().dialect.name == "postgresql"
-    if postgres:  # one round trip each way; SET LOCAL's effect
-        db.session.execute(text("SELECT " + ", ".join(f"set_config('{name}', '{value}', true)"
-                                                      for name, value in plan.items())))
-    try:
-        yield
-    finally:
+    changed = []
+
+    def also(settings: dict) -> None:  # one round trip; SET LOCAL's effect
         if postgres:
+            db.session.execute(text("SELECT " + ", ".join(f"set_config('{name}', '{value}', true)"
+                                                          for name, value in settings.items())))
+            changed.extend(settings)
+    also(TEXT_QUERY_PLAN)
+    try:
+        yield also
+    finally:
+        if changed:
             db.session.execute(text("SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name IN ("
-                                    + ", ".join(f"'{name}'" for name in plan) + ")"))
+                                    + ", ".join(f"'{name}'" for name in changed) + ")"))
 
 
 def search(query: Query) -> Results:
     stmt, words = filtered(query)
     per_page = max(1, min(query.per_page, 100))
-    with _planned(words):
+    with _planned(words) as also:
         count, capped = capped_count(stmt)
-    pages = max(1, min(MAX_PAGE, -(-count // per_page)))
-    page = max(1, min(query.page, pages))
-    with _planned(words, common=capped):
+        if capped:
+            also(COMMON_PAGE_PLAN)
+        pages = max(1, min(MAX_PAGE, -(-count // per_page)))
+        page = max(1, min(query.page, pages))
         rows = list(db.session.scalars(ordered(stmt, query.sort if query.sort in SORTS else "relevance")
                                        .limit(per_page).offset((page - 1) * per_page)))
     return Results(listings=rows, count=count, capped=capped, page=page, pages=pages, tokens=words)

@@ -20,7 +20,7 @@ from sqlalchemy import Float, String, cast, func, literal, select, true
 from sqlalchemy.orm import selectinload
 
 from accounts.models import Organisation
-from core import clock, journal, settings
+from core import clock, journal, lifecycle, settings
 from core.errors import DomainError
 from core.extensions import db
 from core.permissions import Role
@@ -426,11 +426,10 @@ def upsert(kind: str, subject_key: str, evidence: dict, now: datetime, *, occurr
 
 def _move(flag: RedFlag, action: str, now: datetime) -> None:
     """The recomputation's own moves (withdraw, raise), journaled without an actor."""
-    states.advance(flag, action)
     flag.computed_at = now
-    db.session.flush()
-    journal.record(f"supervision.red_flag.{action}", "red_flag", flag.id, {"kind": flag.kind, "subject": flag.subject_key},
-                   now=now)
+    lifecycle.move(states.RED_FLAG, flag, action, "red_flag", states.STATE_LABELS, states.ACTION_LABELS,
+                   journal_as="supervision.red_flag", actor=None, now=now,
+                   payload={"kind": flag.kind, "subject": flag.subject_key})
 
 
 def withdraw_unfound(kinds, scope, found: list[RedFlag], now: datetime) -> None:

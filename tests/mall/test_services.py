@@ -133,7 +133,7 @@ def test_an_order_checks_the_region_around_the_address_and_uses_the_settings_in_
     assert order.delivery_region == "320102" and order.lines[0].reference_price == Decimal("110.00")
     assert order.savings == Decimal("20.00")  # (110 - 100) x 2 against the lowest current reference
     told = db.session.scalars(select(Notification.user_id).where(Notification.link == f"/mall/orders/{order.id}"))
-    assert sorted(told) == sorted(misconduct.supplier_user_ids(order.supplier_id)) != []
+    assert sorted(told) == sorted(misconduct.supplier_recipients(order.supplier_id)) != []
 
 
 def test_an_unconfirmed_order_is_warned_then_cancelled_and_its_budget_comes_back(mall):
